@@ -1,0 +1,383 @@
+import { io, type Socket } from "socket.io-client";
+import {
+  type Ack,
+  type ByeEvent,
+  type ClientToServerEvents,
+  DEFAULT_ROOM,
+  type ErrorBody,
+  type JoinResult,
+  type Message,
+  type PresenceEvent,
+  type Result,
+  type ServerToClientEvents,
+  type TypingEvent,
+} from "../../protocol/index.ts";
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
+import { Emitter } from "./emitter.ts";
+import type { HttpApi } from "./http-api.ts";
+import {
+  isFinalRefusal,
+  MemoryStorage,
+  Outbox,
+  type OutboxEntry,
+  type OutboxStorage,
+} from "./outbox.ts";
+import { type RoomChange, RoomView } from "./room-view.ts";
+
+export type ConnectionStatus =
+  | { state: "idle" }
+  | { state: "connecting"; attempt: number }
+  | { state: "connected"; instance: string }
+  | { state: "reconnecting"; attempt: number; outbox: number }
+  | { state: "logged-out" }
+  | { state: "closed" };
+
+export interface ClientEvents {
+  status: [ConnectionStatus];
+  /** A room's view changed: messages added in order, or the whole view replaced. */
+  room: [RoomView, RoomChange];
+  presence: [PresenceEvent];
+  typing: [TypingEvent];
+  outbox: [OutboxEntry[]];
+  /** The session ended (logout, expiry): show the login page. */
+  "logged-out": [];
+}
+
+export interface ClientOptions {
+  /** Base URL of the router or instance; "" in a browser page for its own origin. */
+  url: string;
+  http: HttpApi;
+  transports?: ("polling" | "websocket")[];
+  storage?: OutboxStorage;
+  backoff?: BackoffOptions;
+  /** How long to wait for an ack before sending again (same clientId). @default 5000 */
+  ackTimeoutMs?: number;
+  /** Messages kept per room view. @default 500 */
+  keepMessages?: number;
+  /** Rooms joined on every connect. @default ["lobby"] */
+  rooms?: string[];
+}
+
+type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+function newClientId(): string {
+  return globalThis.crypto.randomUUID().replaceAll("-", "");
+}
+
+/**
+ * The Switchboard client: the same code in the browser app, the tests and the
+ * load generator. It owns the reconnection (backoff with jitter, a session
+ * check that refreshes the sticky cookie, rejoin with each room's position),
+ * gap-free ordered delivery per room, and the outbox of unacknowledged sends.
+ */
+export class SwitchboardClient extends Emitter<ClientEvents> {
+  readonly rooms = new Map<string, RoomView>();
+  readonly outbox: Outbox;
+  status: ConnectionStatus = { state: "idle" };
+  user: string | undefined;
+  private socket: ChatSocket | undefined;
+  private attempt = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly catchingUp = new Set<string>();
+  private readonly inFlight = new Set<string>();
+  private readonly options: Required<Omit<ClientOptions, "storage">>;
+
+  constructor(options: ClientOptions) {
+    super();
+    this.options = {
+      transports: ["polling", "websocket"],
+      backoff: DEFAULT_BACKOFF,
+      ackTimeoutMs: 5000,
+      keepMessages: 500,
+      rooms: [DEFAULT_ROOM],
+      ...options,
+    };
+    this.outbox = new Outbox(options.storage ?? new MemoryStorage());
+    for (const room of this.options.rooms) this.view(room);
+  }
+
+  get http(): HttpApi {
+    return this.options.http;
+  }
+
+  /** Connects, and keeps reconnecting until `close()` or the session ends. */
+  start(): void {
+    if (this.status.state !== "idle" && this.status.state !== "closed") return;
+    this.attempt = 0;
+    void this.connect();
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.dropSocket();
+    this.setStatus({ state: "closed" });
+  }
+
+  /** Ends the session on the server; every tab of this browser is logged out. */
+  async logout(): Promise<void> {
+    this.close();
+    await this.http.logout();
+    this.loggedOut();
+  }
+
+  async join(room: string): Promise<RoomView> {
+    const view = this.view(room);
+    if (this.status.state === "connected") await this.syncRoom(room);
+    return view;
+  }
+
+  async leave(room: string): Promise<void> {
+    this.rooms.delete(room);
+    if (this.status.state === "connected") await this.call("room:leave", { room });
+  }
+
+  /** Queues a message; it is sent now if connected, else after reconnecting. */
+  send(room: string, text: string): OutboxEntry {
+    const entry: OutboxEntry = {
+      clientId: newClientId(),
+      room,
+      text,
+      createdAt: Date.now(),
+      status: "sending",
+    };
+    this.outbox.add(entry);
+    this.emit("outbox", this.outbox.all());
+    if (this.status.state === "connected") this.transmit(entry);
+    return entry;
+  }
+
+  /** Removes a failed message from the outbox. */
+  discard(clientId: string): void {
+    this.outbox.remove(clientId);
+    this.emit("outbox", this.outbox.all());
+  }
+
+  async history(room: string, limit = 50): Promise<Message[]> {
+    const view = this.view(room);
+    const before = view.messages[0]?.offset ?? view.offset + 1;
+    const result = await this.call("history", { room, before, limit });
+    if (!result.ok) throw new Error(result.error.message);
+    return view.prepend(result.messages);
+  }
+
+  typing(room: string): void {
+    this.socket?.emit("typing", { room });
+  }
+
+  private view(room: string): RoomView {
+    let view = this.rooms.get(room);
+    if (view === undefined) {
+      view = new RoomView(room, this.options.keepMessages);
+      this.rooms.set(room, view);
+    }
+    return view;
+  }
+
+  private setStatus(status: ConnectionStatus): void {
+    this.status = status;
+    this.emit("status", status);
+  }
+
+  private loggedOut(): void {
+    clearTimeout(this.timer);
+    this.dropSocket();
+    this.user = undefined;
+    this.setStatus({ state: "logged-out" });
+    this.emit("logged-out");
+  }
+
+  private dropSocket(): void {
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket === undefined) return;
+    socket.removeAllListeners();
+    socket.io.removeAllListeners();
+    socket.disconnect();
+  }
+
+  private scheduleReconnect(immediate = false): void {
+    if (this.timer !== undefined || this.status.state === "closed") return;
+    this.dropSocket();
+    this.attempt += 1;
+    this.setStatus({
+      state: "reconnecting",
+      attempt: this.attempt,
+      outbox: this.outbox.sending().length,
+    });
+    const delay = immediate
+      ? backoffDelay(0, this.options.backoff)
+      : backoffDelay(this.attempt - 1, this.options.backoff);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.connect();
+    }, delay);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.attempt === 0) this.setStatus({ state: "connecting", attempt: 0 });
+    let session: Awaited<ReturnType<HttpApi["session"]>>;
+    try {
+      // Refreshes the sticky cookie first, so the handshake lands on a live instance.
+      session = await this.http.session();
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    if (this.status.state === "closed") return;
+    if (session === undefined) {
+      this.loggedOut();
+      return;
+    }
+    this.user = session.user.name;
+    this.openSocket();
+  }
+
+  private openSocket(): void {
+    const cookie = this.http.jar?.header();
+    const socket: ChatSocket = io(this.options.url, {
+      reconnection: false,
+      forceNew: true,
+      transports: this.options.transports,
+      ...(cookie === undefined ? {} : { extraHeaders: { cookie } }),
+    });
+    this.socket = socket;
+    socket.on("ready", (ready) => {
+      this.user = ready.user.name;
+      void this.onReady(socket, ready.instance);
+    });
+    socket.on("message", (message) => this.onMessages(message.room, [message]));
+    socket.on("presence", (event) => {
+      const view = this.rooms.get(event.room);
+      if (view === undefined) return;
+      if (event.state === "join") view.members.add(event.user);
+      else view.members.delete(event.user);
+      this.emit("presence", event);
+    });
+    socket.on("typing", (event) => this.emit("typing", event));
+    socket.on("bye", (event: ByeEvent) => {
+      if (event.reason === "draining") this.scheduleReconnect(true);
+      else this.loggedOut();
+    });
+    socket.on("connect_error", (error) => {
+      if (socket !== this.socket) return;
+      // "unauthorized" may mean the session just ended; the session check before the next try tells.
+      void error;
+      this.scheduleReconnect();
+    });
+    socket.on("disconnect", (reason) => {
+      if (socket !== this.socket || reason === "io client disconnect") return;
+      this.scheduleReconnect();
+    });
+  }
+
+  private async onReady(socket: ChatSocket, instance: string): Promise<void> {
+    try {
+      await Promise.all([...this.rooms.keys()].map((room) => this.syncRoom(room)));
+    } catch {
+      if (socket === this.socket) this.scheduleReconnect();
+      return;
+    }
+    if (socket !== this.socket) return;
+    this.attempt = 0;
+    this.setStatus({ state: "connected", instance });
+    for (const entry of this.outbox.sending()) this.transmit(entry);
+  }
+
+  /** Joins a room from its last position and applies the reply, page after page. */
+  private async syncRoom(room: string): Promise<void> {
+    const view = this.view(room);
+    this.catchingUp.add(room);
+    try {
+      for (;;) {
+        const since = view.loaded ? view.position : undefined;
+        const result: Result<JoinResult> = await this.call("room:join", {
+          room,
+          ...(since === undefined ? {} : { since }),
+        });
+        if (!result.ok) throw new Error(result.error.message);
+        this.emit("room", view, view.applyJoin(result));
+        if (!result.more) break;
+      }
+    } finally {
+      this.catchingUp.delete(room);
+    }
+  }
+
+  private onMessages(room: string, messages: Message[]): void {
+    const view = this.rooms.get(room);
+    if (view === undefined || !view.loaded) return;
+    const change = view.feed(messages);
+    if (change.added.length > 0) this.emit("room", view, change);
+    if (change.gap && !this.catchingUp.has(room) && this.status.state === "connected") {
+      this.syncRoom(room).catch(() => this.scheduleReconnect());
+    }
+  }
+
+  private transmit(entry: OutboxEntry): void {
+    const socket = this.socket;
+    if (socket === undefined || this.inFlight.has(entry.clientId)) return;
+    this.inFlight.add(entry.clientId);
+    socket
+      .timeout(this.options.ackTimeoutMs)
+      .emit(
+        "message:send",
+        { room: entry.room, text: entry.text, clientId: entry.clientId },
+        (timeout: Error | null, result: Result<{ message: Message }>) => {
+          this.inFlight.delete(entry.clientId);
+          if (timeout !== null) {
+            // No answer: send again with the same clientId (the server stores it once).
+            if (socket === this.socket && this.status.state === "connected") this.transmit(entry);
+            return;
+          }
+          this.settle(entry, result, socket);
+        },
+      );
+  }
+
+  private settle(
+    entry: OutboxEntry,
+    result: Result<{ message: Message }>,
+    socket: ChatSocket,
+  ): void {
+    if (result.ok) {
+      this.outbox.remove(entry.clientId);
+      this.emit("outbox", this.outbox.all());
+      this.onMessages(result.message.room, [result.message]);
+      return;
+    }
+    if (isFinalRefusal(result.error)) {
+      this.outbox.fail(entry.clientId, result.error);
+      this.emit("outbox", this.outbox.all());
+      return;
+    }
+    // unavailable, rate_limited, internal: keep it and try again a little later.
+    const retryIn = result.error.code === "rate_limited" ? 1000 : 500;
+    setTimeout(() => {
+      if (socket === this.socket && this.status.state === "connected") this.transmit(entry);
+    }, retryIn);
+  }
+
+  private call<E extends "room:join" | "room:leave" | "history">(
+    event: E,
+    payload: Parameters<ClientToServerEvents[E]>[0],
+  ): Promise<AckResult<E>> {
+    const socket = this.socket;
+    if (socket === undefined) return Promise.reject(new Error("not connected"));
+    const emit = socket.timeout(this.options.ackTimeoutMs).emitWithAck as (
+      event: E,
+      payload: unknown,
+    ) => Promise<AckResult<E>>;
+    return emit.call(socket.timeout(this.options.ackTimeoutMs), event, payload);
+  }
+}
+
+/** What the server acknowledges each event with. */
+interface AckResults {
+  "room:join": Result<JoinResult>;
+  "room:leave": Result<{ room: string }>;
+  history: Result<{ messages: Message[] }>;
+}
+type AckResult<E extends keyof AckResults> = AckResults[E];
+
+export type { Ack, ErrorBody };

@@ -1,0 +1,79 @@
+import type { AuthResponse, ErrorBody, SessionResponse } from "../../protocol/index.ts";
+import type { CookieJar } from "./cookie-jar.ts";
+
+/** An HTTP error from the API, with its stable code. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+/** The JSON API of an instance (or of the router in front of the instances). */
+export class HttpApi {
+  constructor(
+    /** Base URL; "" in a browser page means its own origin. */
+    readonly baseUrl: string,
+    /** Node programs pass a jar; browsers handle cookies themselves. */
+    readonly jar?: CookieJar,
+  ) {}
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const cookie = this.jar?.header();
+    if (cookie !== undefined) headers.cookie = cookie;
+    // Node's fetch sends no Origin; a browser's does. Send the one a browser would.
+    if (this.jar !== undefined && method !== "GET") headers.origin = new URL(this.baseUrl).origin;
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? null : JSON.stringify(body),
+      credentials: "same-origin",
+    });
+    this.jar?.store(res.headers.getSetCookie());
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text === "" ? undefined : JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    if (!res.ok) {
+      const error = (json as { error?: ErrorBody } | undefined)?.error;
+      throw new ApiError(
+        res.status,
+        error?.code ?? "http_error",
+        error?.message ?? `HTTP ${res.status}`,
+      );
+    }
+    return json as T;
+  }
+
+  register(username: string, password: string): Promise<AuthResponse> {
+    return this.request("POST", "/api/register", { username, password });
+  }
+
+  login(username: string, password: string): Promise<AuthResponse> {
+    return this.request("POST", "/api/login", { username, password });
+  }
+
+  logout(): Promise<void> {
+    return this.request("POST", "/api/logout");
+  }
+
+  /** The logged-in user, or undefined when the session is gone (401). */
+  async session(): Promise<SessionResponse | undefined> {
+    try {
+      return await this.request<SessionResponse>("GET", "/api/session");
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) return undefined;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,11 @@
+export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
+export {
+  type ClientEvents,
+  type ClientOptions,
+  type ConnectionStatus,
+  SwitchboardClient,
+} from "./client.ts";
+export { CookieJar } from "./cookie-jar.ts";
+export { ApiError, HttpApi } from "./http-api.ts";
+export { MemoryStorage, type OutboxEntry, type OutboxStorage } from "./outbox.ts";
+export { type RoomChange, RoomView } from "./room-view.ts";

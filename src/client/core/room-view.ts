@@ -1,0 +1,100 @@
+import type { JoinResult, Message } from "../../protocol/index.ts";
+
+/** What applying input to a room did, for whoever renders it. */
+export interface RoomChange {
+  /** Newly shown messages, in offset order. */
+  added: Message[];
+  /** True when the view was replaced (history lost or first load): re-render it whole. */
+  reset: boolean;
+  /** True when a gap was seen and a catch-up from `position` is needed. */
+  gap: boolean;
+}
+
+/**
+ * One room as a client shows it: messages in offset order, each once, and the
+ * position (epoch, last contiguous offset) to resume from. Messages that run
+ * ahead of a gap wait in `pending` until the gap is filled.
+ */
+export class RoomView {
+  epoch = "";
+  /** Last offset shown; everything up to it is shown (or was trimmed away). */
+  offset = 0;
+  messages: Message[] = [];
+  readonly members = new Set<string>();
+  /** False until the first `room:join` reply arrived. */
+  loaded = false;
+  private readonly pending = new Map<number, Message>();
+
+  constructor(
+    readonly name: string,
+    /** Messages kept in memory per room; older ones are dropped from the view. */
+    private readonly keep = 500,
+  ) {}
+
+  /** Applies a `room:join` reply. */
+  applyJoin(result: JoinResult): RoomChange {
+    this.members.clear();
+    for (const member of result.members) this.members.add(member);
+    if (!this.loaded || !result.recovered || result.epoch !== this.epoch) {
+      this.loaded = true;
+      this.epoch = result.epoch;
+      this.messages = [];
+      this.pending.clear();
+      const last = result.messages.at(-1);
+      // Start just before the first message we were given, then feed them all.
+      this.offset =
+        result.messages[0] === undefined ? result.offset : result.messages[0].offset - 1;
+      const change = this.feed(result.messages);
+      if (last === undefined) this.offset = result.offset;
+      return { ...change, reset: true };
+    }
+    return this.feed(result.messages);
+  }
+
+  /** Applies messages that arrived live or in a replay. */
+  feed(messages: Message[]): RoomChange {
+    const added: Message[] = [];
+    let epochChanged = false;
+    for (const message of messages) {
+      if (message.epoch !== this.epoch) {
+        // The room's history was lost and restarted: a catch-up will reload it.
+        epochChanged = true;
+        continue;
+      }
+      if (message.offset <= this.offset) continue;
+      if (message.offset > this.offset + 1) {
+        this.pending.set(message.offset, message);
+        continue;
+      }
+      added.push(message);
+      this.offset = message.offset;
+      for (
+        let next = this.pending.get(this.offset + 1);
+        next;
+        next = this.pending.get(this.offset + 1)
+      ) {
+        this.pending.delete(next.offset);
+        added.push(next);
+        this.offset = next.offset;
+      }
+    }
+    if (added.length > 0) {
+      this.messages.push(...added);
+      if (this.messages.length > this.keep)
+        this.messages.splice(0, this.messages.length - this.keep);
+    }
+    return { added, reset: false, gap: epochChanged || this.pending.size > 0 };
+  }
+
+  /** Prepends older messages fetched with `history`. */
+  prepend(older: Message[]): Message[] {
+    const first = this.messages[0]?.offset ?? this.offset + 1;
+    const fresh = older.filter((message) => message.epoch === this.epoch && message.offset < first);
+    this.messages.unshift(...fresh);
+    return fresh;
+  }
+
+  get position(): { epoch: string; offset: number } {
+    return { epoch: this.epoch, offset: this.offset };
+  }
+}

@@ -1,0 +1,117 @@
+import type { ErrorBody } from "./errors.ts";
+
+/** A stored chat message. Per room, `offset` rises by exactly 1 per message. */
+export interface Message {
+  id: string;
+  room: string;
+  offset: number;
+  /** Changes when the room's history is lost (for example Redis lost its data). */
+  epoch: string;
+  /** Username of the sender, always taken from the sender's session. */
+  user: string;
+  text: string;
+  /** Milliseconds since the Unix epoch, set by the server that stored it. */
+  ts: number;
+  clientId: string;
+}
+
+export interface User {
+  name: string;
+}
+
+/** Where a client stands in a room: the last offset it has shown, in an epoch. */
+export interface StreamPosition {
+  epoch: string;
+  offset: number;
+}
+
+export type Ok<T> = { ok: true } & T;
+export type Failed = { ok: false; error: ErrorBody };
+export type Result<T> = Ok<T> | Failed;
+export type Ack<T> = (result: Result<T>) => void;
+
+export interface JoinRequest {
+  room: string;
+  since?: StreamPosition;
+}
+
+export interface JoinResult {
+  room: string;
+  epoch: string;
+  /** The room's latest offset (0 when it has no messages). */
+  offset: number;
+  /** In offset order: the latest messages, or those after `since`. */
+  messages: Message[];
+  /** True when `since` was given and every message after it is in `messages` or follows with `more`. */
+  recovered: boolean;
+  /** True when a replay was cut at a page; join again with the last offset to go on. */
+  more: boolean;
+  members: string[];
+}
+
+export interface SendRequest {
+  room: string;
+  text: string;
+  clientId: string;
+}
+
+export interface HistoryRequest {
+  room: string;
+  /** Messages with an offset below this one. */
+  before: number;
+  limit: number;
+}
+
+export interface PresenceEvent {
+  room: string;
+  user: string;
+  state: "join" | "leave";
+}
+
+export interface TypingEvent {
+  room: string;
+  user: string;
+}
+
+export interface ReadyEvent {
+  user: User;
+  instance: string;
+}
+
+/** Why the server is ending a socket on purpose. */
+export interface ByeEvent {
+  reason: "logout" | "expired" | "draining";
+}
+
+export interface ClientToServerEvents {
+  "room:join": (req: JoinRequest, ack: Ack<JoinResult>) => void;
+  "room:leave": (req: { room: string }, ack: Ack<{ room: string }>) => void;
+  "message:send": (req: SendRequest, ack: Ack<{ message: Message }>) => void;
+  history: (req: HistoryRequest, ack: Ack<{ messages: Message[] }>) => void;
+  typing: (req: { room: string }) => void;
+}
+
+export interface ServerToClientEvents {
+  ready: (ev: ReadyEvent) => void;
+  message: (msg: Message) => void;
+  presence: (ev: PresenceEvent) => void;
+  typing: (ev: TypingEvent) => void;
+  bye: (ev: ByeEvent) => void;
+}
+
+/** HTTP API bodies. */
+export interface SessionResponse {
+  user: User;
+  instance: string;
+}
+export interface AuthResponse {
+  user: User;
+}
+export interface HealthResponse {
+  status: "ok";
+  instance: string;
+  sockets: number;
+  /** Messages this instance has stored since it started. */
+  messages: number;
+  draining: boolean;
+}

@@ -1,0 +1,14 @@
+/** Shapes of names that both ends check; the server is the authority. */
+export const USERNAME_PATTERN = /^[A-Za-z0-9_-]{3,32}$/;
+export const ROOM_PATTERN = /^[a-z0-9_-]{1,64}$/;
+export const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 128;
+
+/** The room every user lands in. */
+export const DEFAULT_ROOM = "lobby";
+/** How many recent messages a plain `room:join` returns. */
+export const JOIN_HISTORY = 50;
+/** Largest page of a replay (`room:join` with `since`) or of `history`. */
+export const REPLAY_PAGE = 200;
+export const HISTORY_PAGE_MAX = 100;

@@ -1,0 +1,62 @@
+import { z } from "zod";
+import {
+  CLIENT_ID_PATTERN,
+  HISTORY_PAGE_MAX,
+  PASSWORD_MAX,
+  PASSWORD_MIN,
+  ROOM_PATTERN,
+  USERNAME_PATTERN,
+} from "./limits.ts";
+
+/**
+ * Validation of everything that arrives from a client. Objects are strict:
+ * an unknown key is an error, so nothing unexpected rides along into logic.
+ */
+
+const room = z.string().regex(ROOM_PATTERN, "room: 1-64 of a-z, 0-9, _ and -");
+/** Offsets are Redis integers; above 2^53 they would lose precision in JSON. */
+const offset = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export const credentialsSchema = z.strictObject({
+  username: z.string().regex(USERNAME_PATTERN, "username: 3-32 of A-Z, a-z, 0-9, _ and -"),
+  password: z
+    .string()
+    .min(PASSWORD_MIN, `password: at least ${PASSWORD_MIN} characters`)
+    .max(PASSWORD_MAX, `password: at most ${PASSWORD_MAX} characters`),
+});
+
+export const joinSchema = z.strictObject({
+  room,
+  since: z.strictObject({ epoch: z.string().min(1).max(64), offset }).optional(),
+});
+
+export const leaveSchema = z.strictObject({ room });
+
+/**
+ * `text` is bounded here only as a guard; the configured MAX_MESSAGE_LENGTH is
+ * checked after parsing so that it gets its own code, `message_too_long`.
+ */
+export const sendSchema = z.strictObject({
+  room,
+  text: z.string().min(1, "text: empty").max(1_000_000),
+  clientId: z.string().regex(CLIENT_ID_PATTERN, "clientId: 1-64 of A-Z, a-z, 0-9, _ and -"),
+});
+
+export const historySchema = z.strictObject({
+  room,
+  before: offset,
+  limit: z.number().int().min(1).max(HISTORY_PAGE_MAX),
+});
+
+export const typingSchema = z.strictObject({ room });
+
+/** A readable one-line account of what was wrong, for the error message. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => {
+      const where = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
+      return issue.message.includes(":") ? issue.message : `${where}${issue.message}`;
+    })
+    .join("; ");
+}

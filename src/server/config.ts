@@ -1,0 +1,169 @@
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+
+/**
+ * Every setting of an instance, read once from the environment and validated
+ * at start-up. The README's configuration table mirrors this file.
+ */
+export interface Config {
+  /** HTTP port. @default 3000 (PORT; Cloud Foundry sets it) */
+  port: number;
+  /** @default "redis://127.0.0.1:6379" (REDIS_URL, or a Redis service in VCAP_SERVICES) */
+  redisUrl: string;
+  /** Signs the session cookie. Required in production; in development one is shared through Redis. */
+  sessionSecret: string | undefined;
+  /** @default "JSESSIONID": the name Cloud Foundry's router keys sticky sessions on */
+  sessionCookieName: string;
+  /** Idle time after which a session expires. @default 604800 (7 days) */
+  sessionTtlSeconds: number;
+  /** @default a short random id, or `cf-<CF_INSTANCE_INDEX>-<random>` on Cloud Foundry */
+  instanceId: string;
+  /** @default 2000 */
+  maxMessageLength: number;
+  /** Messages kept per room. @default 1000 */
+  historySize: number;
+  /** Prefix of every Redis key, so several deployments can share a Redis. @default "sb" */
+  keyPrefix: string;
+  /** How long a draining instance waits for its clients to leave. @default 10000 */
+  drainTimeoutMs: number;
+  /** Interval of the presence heartbeat; entries expire after three. @default 5000 */
+  presenceHeartbeatMs: number;
+  /** How often sockets are checked against their session. @default 30000 */
+  sessionCheckMs: number;
+  /** @default "info" */
+  logLevel: string;
+  production: boolean;
+}
+
+const integer = (name: string, fallback: number, min: number, max: number) =>
+  z.coerce
+    .number({ error: `${name} must be a number` })
+    .int(`${name} must be an integer`)
+    .min(min, `${name} must be at least ${min}`)
+    .max(max, `${name} must be at most ${max}`)
+    .default(fallback);
+
+const envSchema = z.object({
+  NODE_ENV: z.string().optional(),
+  PORT: integer("PORT", 3000, 0, 65535),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "REDIS_URL must start with redis:// or rediss://")
+    .optional(),
+  SESSION_SECRET: z.string().min(16, "SESSION_SECRET must be at least 16 characters").optional(),
+  SESSION_COOKIE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, "SESSION_COOKIE_NAME must be a plain cookie name")
+    .default("JSESSIONID"),
+  SESSION_TTL_SECONDS: integer("SESSION_TTL_SECONDS", 604_800, 60, 31_536_000),
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, "INSTANCE_ID must be 1-64 of A-Z, a-z, 0-9, _, . and -")
+    .optional(),
+  CF_INSTANCE_INDEX: z.string().optional(),
+  VCAP_SERVICES: z.string().optional(),
+  MAX_MESSAGE_LENGTH: integer("MAX_MESSAGE_LENGTH", 2000, 1, 100_000),
+  HISTORY_SIZE: integer("HISTORY_SIZE", 1000, 10, 1_000_000),
+  KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,32}$/, "KEY_PREFIX must be 1-32 of A-Z, a-z, 0-9, _, . and -")
+    .default("sb"),
+  DRAIN_TIMEOUT_MS: integer("DRAIN_TIMEOUT_MS", 10_000, 0, 600_000),
+  PRESENCE_HEARTBEAT_MS: integer("PRESENCE_HEARTBEAT_MS", 5000, 100, 600_000),
+  SESSION_CHECK_MS: integer("SESSION_CHECK_MS", 30_000, 100, 3_600_000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Reads the configuration; throws a ConfigError that names every wrong setting. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  - ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === "production";
+  if (production && e.SESSION_SECRET === undefined) {
+    throw new ConfigError(
+      "invalid configuration:\n  - SESSION_SECRET is required when NODE_ENV=production",
+    );
+  }
+  const random = randomBytes(3).toString("hex");
+  const instanceId =
+    e.INSTANCE_ID ??
+    (e.CF_INSTANCE_INDEX === undefined ? `i-${random}` : `cf-${e.CF_INSTANCE_INDEX}-${random}`);
+  return {
+    port: e.PORT,
+    redisUrl: e.REDIS_URL ?? redisUrlFromVcap(e.VCAP_SERVICES) ?? "redis://127.0.0.1:6379",
+    sessionSecret: e.SESSION_SECRET,
+    sessionCookieName: e.SESSION_COOKIE_NAME,
+    sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    instanceId,
+    maxMessageLength: e.MAX_MESSAGE_LENGTH,
+    historySize: e.HISTORY_SIZE,
+    keyPrefix: e.KEY_PREFIX,
+    drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
+    presenceHeartbeatMs: e.PRESENCE_HEARTBEAT_MS,
+    sessionCheckMs: e.SESSION_CHECK_MS,
+    logLevel: e.LOG_LEVEL,
+    production,
+  };
+}
+
+const vcapRedisSchema = z.record(
+  z.string(),
+  z.array(
+    z.object({
+      tags: z.array(z.string()).optional(),
+      label: z.string().optional(),
+      credentials: z
+        .object({
+          uri: z.string().optional(),
+          url: z.string().optional(),
+          host: z.string().optional(),
+          hostname: z.string().optional(),
+          port: z.coerce.number().optional(),
+          password: z.string().optional(),
+          tls_enabled: z.boolean().optional(),
+        })
+        .optional(),
+    }),
+  ),
+);
+
+/** The first Redis service bound to the app on Cloud Foundry, as a URL. */
+export function redisUrlFromVcap(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (cause) {
+    throw new ConfigError("invalid configuration:\n  - VCAP_SERVICES is not valid JSON", {
+      cause,
+    });
+  }
+  const parsed = vcapRedisSchema.safeParse(json);
+  if (!parsed.success) return undefined;
+  for (const [label, services] of Object.entries(parsed.data)) {
+    for (const service of services) {
+      const isRedis =
+        label.includes("redis") ||
+        (service.label ?? "").includes("redis") ||
+        (service.tags ?? []).some((tag) => tag.toLowerCase().includes("redis"));
+      const c = service.credentials;
+      if (!isRedis || c === undefined) continue;
+      const direct = c.uri ?? c.url;
+      if (direct !== undefined) return direct;
+      const host = c.host ?? c.hostname;
+      if (host === undefined) continue;
+      const scheme = c.tls_enabled === true ? "rediss" : "redis";
+      const auth = c.password === undefined ? "" : `:${encodeURIComponent(c.password)}@`;
+      return `${scheme}://${auth}${host}:${c.port ?? 6379}`;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,80 @@
+import { fileURLToPath } from "node:url";
+import express, { type RequestHandler } from "express";
+import helmet from "helmet";
+import type { HealthResponse } from "../../protocol/index.ts";
+import type { Logger } from "../logger.ts";
+import type { AccountStore } from "../store/account-store.ts";
+import { authRoutes } from "./auth-routes.ts";
+import { errorHandler, notFound } from "./errors.ts";
+
+/** The built browser app (see scripts/build-client.ts). */
+export const PUBLIC_DIR = fileURLToPath(new URL("../../../dist/public/", import.meta.url));
+
+export interface AppDeps {
+  log: Logger;
+  instanceId: string;
+  sessionCookieName: string;
+  session: RequestHandler;
+  accounts: AccountStore;
+  redisReady: () => boolean;
+  health: () => Omit<HealthResponse, "status" | "instance">;
+  endSessionSockets: (sessionId: string) => void;
+  /** Largest JSON body accepted. @default "16kb" */
+  bodyLimit: string;
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("sessionCookieName", deps.sessionCookieName);
+  // X-Forwarded-Proto from the router tells express-session when the user came over HTTPS.
+  app.set("trust proxy", "loopback, linklocal, uniquelocal");
+
+  app.use((_req, res, next) => {
+    res.set("X-Instance-Id", deps.instanceId);
+    next();
+  });
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: true,
+        directives: {
+          "script-src": ["'self'"],
+          "style-src": ["'self'"],
+          "img-src": ["'self'", "data:"],
+          "connect-src": ["'self'"],
+          "upgrade-insecure-requests": null,
+        },
+      },
+    }),
+  );
+
+  app.get("/healthz", (_req, res) => {
+    const body: HealthResponse = { status: "ok", instance: deps.instanceId, ...deps.health() };
+    res.json(body);
+  });
+  app.get("/readyz", (_req, res) => {
+    const health = deps.health();
+    const ready = deps.redisReady() && !health.draining;
+    res
+      .status(ready ? 200 : 503)
+      .json({ ready, instance: deps.instanceId, redis: deps.redisReady() });
+  });
+
+  app.use(
+    "/api",
+    express.json({ limit: deps.bodyLimit, strict: true }),
+    deps.session,
+    authRoutes({
+      accounts: deps.accounts,
+      instanceId: deps.instanceId,
+      endSessionSockets: deps.endSessionSockets,
+    }),
+  );
+  app.use("/api", notFound);
+
+  app.use(express.static(PUBLIC_DIR, { index: "index.html", maxAge: 0 }));
+  app.use(notFound);
+  app.use(errorHandler(deps.log, deps.redisReady));
+  return app;
+}

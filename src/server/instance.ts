@@ -1,0 +1,143 @@
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Config } from "./config.ts";
+import { createApp } from "./http/app.ts";
+import { createSessionMiddleware, resolveSessionSecret, sessionRoom } from "./http/session.ts";
+import type { Logger } from "./logger.ts";
+import { startMessageFanout } from "./realtime/message-fanout.ts";
+import { PresenceTracker } from "./realtime/presence-tracker.ts";
+import { startSessionWatch } from "./realtime/session-watch.ts";
+import { acceptChat, createSocketServer } from "./realtime/socket-server.ts";
+import type { ChatServer } from "./realtime/types.ts";
+import { AccountStore } from "./store/account-store.ts";
+import { Keys } from "./store/keys.ts";
+import { MessageStore } from "./store/message-store.ts";
+import { PresenceStore } from "./store/presence-store.ts";
+import { connectRedis } from "./store/redis-connection.ts";
+
+export interface Instance {
+  readonly id: string;
+  readonly port: number;
+  readonly io: ChatServer;
+  readonly http: HttpServer;
+  /** Stops taking connections, asks clients to move, waits for them (bounded), then closes. */
+  close(options?: { drain?: boolean }): Promise<void>;
+}
+
+/** Starts one chat instance: HTTP API, pages and Socket.IO, with all state in Redis. */
+export async function startInstance(config: Config, log: Logger): Promise<Instance> {
+  const keys = new Keys(config.keyPrefix);
+  const redis = await connectRedis(config.redisUrl, log);
+  const secret = await resolveSessionSecret(redis, keys, config.sessionSecret);
+  const sessionOptions = {
+    secret,
+    cookieName: config.sessionCookieName,
+    ttlSeconds: config.sessionTtlSeconds,
+  };
+  const httpSession = createSessionMiddleware(redis.command, keys, sessionOptions, true);
+  const socketSession = createSessionMiddleware(redis.command, keys, sessionOptions, false);
+  const messages = new MessageStore(redis.send, keys, config.historySize);
+  const accounts = new AccountStore(redis.send, keys);
+  const presenceStore = new PresenceStore(
+    redis.send,
+    keys,
+    config.instanceId,
+    config.presenceHeartbeatMs * 3,
+  );
+
+  let draining = false;
+  let stored = 0;
+  let io: ChatServer | undefined;
+  const app = createApp({
+    log,
+    instanceId: config.instanceId,
+    sessionCookieName: config.sessionCookieName,
+    session: httpSession,
+    accounts,
+    redisReady: redis.isReady,
+    health: () => ({ sockets: io?.engine.clientsCount ?? 0, messages: stored, draining }),
+    endSessionSockets: (sessionId) => {
+      const room = sessionRoom(sessionId);
+      io?.to(room).emit("bye", { reason: "logout" });
+      io?.in(room).disconnectSockets(true);
+    },
+    bodyLimit: "16kb",
+  });
+  const http = createServer(app);
+
+  io = createSocketServer(http, {
+    keys,
+    redis,
+    session: socketSession,
+    maxHttpBufferSize: 64 * 1024,
+    isDraining: () => draining,
+  });
+  const tracker = new PresenceTracker(presenceStore, io, log, config.presenceHeartbeatMs);
+  acceptChat(io, {
+    log,
+    instanceId: config.instanceId,
+    messages,
+    presence: tracker,
+    redisReady: redis.isReady,
+    maxMessageLength: config.maxMessageLength,
+    maxRoomsPerSocket: 50,
+    typingIntervalMs: 500,
+    onStored: () => {
+      stored += 1;
+    },
+  });
+  const stopFanout = await startMessageFanout(redis.subscriber, keys, io, log);
+  const stopSessionWatch = startSessionWatch(io, redis.send, keys, log, config.sessionCheckMs);
+  tracker.start();
+
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(config.port, () => resolve());
+  });
+  const port = (http.address() as AddressInfo).port;
+  log.info({ port }, "listening");
+
+  const chat = io;
+  let closing: Promise<void> | undefined;
+  const close = async (options: { drain?: boolean } = {}) => {
+    draining = true;
+    const step = async (name: string, run: () => unknown) => {
+      try {
+        await run();
+      } catch (error) {
+        log.warn({ err: error, step: name }, "shutdown step failed");
+      }
+    };
+    await step("session watch", stopSessionWatch);
+    if (options.drain === true) {
+      await step("drain", () => drainSockets(chat, config.drainTimeoutMs, log));
+    }
+    await step("presence", () => tracker.stop());
+    await step("sockets", () => chat.close());
+    await step("fanout", stopFanout);
+    await step("redis", () => redis.close());
+    log.info("closed");
+  };
+
+  return {
+    id: config.instanceId,
+    port,
+    io: chat,
+    http,
+    close(options) {
+      closing ??= close(options);
+      return closing;
+    },
+  };
+}
+
+/** Asks every local client to reconnect elsewhere and waits until they have gone. */
+async function drainSockets(io: ChatServer, timeoutMs: number, log: Logger): Promise<void> {
+  const before = io.engine.clientsCount;
+  io.local.emit("bye", { reason: "draining" });
+  const deadline = Date.now() + timeoutMs;
+  while (io.engine.clientsCount > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  log.info({ before, left: io.engine.clientsCount }, "drained");
+}

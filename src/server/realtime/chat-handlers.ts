@@ -1,0 +1,185 @@
+import {
+  AppError,
+  ErrorCode,
+  JOIN_HISTORY,
+  type JoinResult,
+  type Message,
+  REPLAY_PAGE,
+  type StreamPosition,
+} from "../../protocol/index.ts";
+import {
+  historySchema,
+  joinSchema,
+  leaveSchema,
+  sendSchema,
+  typingSchema,
+} from "../../protocol/schemas.ts";
+import type { Logger } from "../logger.ts";
+import type { MessageStore } from "../store/message-store.ts";
+import { parseInput } from "../validate.ts";
+import { ackOf, handleWithAck, onUnknown } from "./ack.ts";
+import type { PresenceTracker } from "./presence-tracker.ts";
+import type { ChatSocket } from "./types.ts";
+
+export interface ChatDeps {
+  log: Logger;
+  messages: MessageStore;
+  presence: PresenceTracker;
+  redisReady: () => boolean;
+  maxMessageLength: number;
+  maxRoomsPerSocket: number;
+  /** Shortest interval between two relayed `typing` events of one socket (ms). */
+  typingIntervalMs: number;
+  /** Counts stored messages for /healthz. */
+  onStored: () => void;
+}
+
+const KNOWN_EVENTS = new Set(["room:join", "room:leave", "message:send", "history", "typing"]);
+
+function requireJoined(socket: ChatSocket, room: string): void {
+  if (!socket.data.rooms.has(room)) {
+    throw new AppError(ErrorCode.NotInRoom, `join the room ${room} first`);
+  }
+}
+
+/** The messages a joining client needs: its gap when it can be replayed, else the latest. */
+async function catchUp(
+  messages: MessageStore,
+  room: string,
+  since: StreamPosition | undefined,
+): Promise<Omit<JoinResult, "members" | "room">> {
+  const state = await messages.state(room);
+  if (since !== undefined && since.epoch === state.epoch) {
+    if (since.offset >= state.offset) {
+      return { ...state, messages: [], recovered: true, more: false };
+    }
+    const gap = await messages.after(room, since.offset, REPLAY_PAGE);
+    if (gap[0]?.offset === since.offset + 1) {
+      const last = gap.at(-1)?.offset ?? state.offset;
+      return {
+        epoch: state.epoch,
+        offset: Math.max(state.offset, last),
+        messages: gap,
+        recovered: true,
+        more: gap.length === REPLAY_PAGE,
+      };
+    }
+  }
+  const latest = await messages.latest(room, JOIN_HISTORY);
+  const last = latest.at(-1)?.offset ?? 0;
+  return {
+    epoch: state.epoch,
+    offset: Math.max(state.offset, last),
+    messages: latest,
+    recovered: false,
+    more: false,
+  };
+}
+
+export function registerChatHandlers(socket: ChatSocket, deps: ChatDeps): void {
+  const { messages, presence } = deps;
+  const user = socket.data.user;
+
+  handleWithAck(
+    socket,
+    "room:join",
+    async (payload): Promise<JoinResult> => {
+      const { room, since } = parseInput(joinSchema, payload);
+      if (!socket.data.rooms.has(room)) {
+        if (socket.data.rooms.size >= deps.maxRoomsPerSocket) {
+          throw new AppError(
+            ErrorCode.TooManyRooms,
+            `at most ${deps.maxRoomsPerSocket} rooms per connection; leave one first`,
+          );
+        }
+        // Join before reading history: a message stored meanwhile arrives live
+        // or in the reply (or both; the client keeps one per id).
+        socket.data.rooms.add(room);
+        await socket.join(room);
+        await presence.enter(room, user);
+      }
+      const [state, members] = await Promise.all([
+        catchUp(messages, room, since),
+        presence.members(room),
+      ]);
+      return { room, ...state, members };
+    },
+    deps,
+  );
+
+  handleWithAck(
+    socket,
+    "room:leave",
+    async (payload) => {
+      const { room } = parseInput(leaveSchema, payload);
+      if (socket.data.rooms.delete(room)) {
+        await socket.leave(room);
+        await presence.exit(room, user);
+      }
+      return { room };
+    },
+    deps,
+  );
+
+  handleWithAck(
+    socket,
+    "message:send",
+    async (payload): Promise<{ message: Message }> => {
+      const input = parseInput(sendSchema, payload);
+      requireJoined(socket, input.room);
+      if (input.text.trim() === "") throw new AppError(ErrorCode.InvalidInput, "text: empty");
+      if (input.text.length > deps.maxMessageLength) {
+        throw new AppError(
+          ErrorCode.MessageTooLong,
+          `messages are at most ${deps.maxMessageLength} characters`,
+        );
+      }
+      const { message, created } = await messages.append({ ...input, user });
+      if (created) deps.onStored();
+      return { message };
+    },
+    deps,
+  );
+
+  handleWithAck(
+    socket,
+    "history",
+    async (payload) => {
+      const { room, before, limit } = parseInput(historySchema, payload);
+      requireJoined(socket, room);
+      return { messages: await messages.before(room, before, limit) };
+    },
+    deps,
+  );
+
+  onUnknown(socket, "typing", (payload) => {
+    try {
+      const { room } = parseInput(typingSchema, payload);
+      if (!socket.data.rooms.has(room)) return;
+      const now = Date.now();
+      if (now - socket.data.lastTypingAt < deps.typingIntervalMs) return;
+      socket.data.lastTypingAt = now;
+      socket.to(room).emit("typing", { room, user });
+    } catch (error) {
+      deps.log.debug({ err: error }, "typing refused");
+    }
+  });
+
+  socket.onAny((event: string, ...args: unknown[]) => {
+    if (KNOWN_EVENTS.has(event)) return;
+    deps.log.debug({ event: String(event).slice(0, 64) }, "unknown event");
+    ackOf(args)?.({
+      ok: false,
+      error: { code: ErrorCode.UnknownEvent, message: "no such event" },
+    });
+  });
+
+  socket.on("disconnect", () => {
+    for (const room of socket.data.rooms) {
+      presence.exit(room, user).catch((error: unknown) => {
+        deps.log.warn({ err: error }, "presence exit failed");
+      });
+    }
+    socket.data.rooms.clear();
+  });
+}

@@ -1,0 +1,78 @@
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
+import { createAdapter } from "@socket.io/redis-adapter";
+import type { Request, RequestHandler } from "express";
+import { Server } from "socket.io";
+import { sessionRoom } from "../http/session.ts";
+import type { Keys } from "../store/keys.ts";
+import type { RedisConnections } from "../store/redis-connection.ts";
+import { type ChatDeps, registerChatHandlers } from "./chat-handlers.ts";
+import type { ChatServer } from "./types.ts";
+
+export interface SocketServerDeps {
+  keys: Keys;
+  redis: RedisConnections;
+  /** Session middleware that never rewrites the cookie (the HTTP API does that). */
+  session: RequestHandler;
+  maxHttpBufferSize: number;
+  isDraining: () => boolean;
+}
+
+type EngineRequest = IncomingMessage & { _query?: Record<string, string | undefined> };
+type Next = (error?: unknown) => void;
+
+/**
+ * The session is read once, at the handshake: later long-polling requests of
+ * the same Socket.IO session carry a `sid` and need no Redis round trip.
+ */
+function onlyForHandshake(middleware: RequestHandler) {
+  return (req: EngineRequest, res: ServerResponse, next: Next) => {
+    if (req._query?.sid === undefined) {
+      middleware(req as Request, res as unknown as Parameters<RequestHandler>[1], next);
+    } else {
+      next();
+    }
+  };
+}
+
+/** The Socket.IO server with the Redis adapter; sockets need a logged-in session. */
+export function createSocketServer(httpServer: HttpServer, deps: SocketServerDeps): ChatServer {
+  const io: ChatServer = new Server(httpServer, {
+    serveClient: false,
+    pingInterval: 25_000,
+    pingTimeout: 20_000,
+    maxHttpBufferSize: deps.maxHttpBufferSize,
+    adapter: createAdapter(deps.redis.adapterPublisher, deps.redis.subscriber, {
+      key: deps.keys.adapterPrefix,
+    }),
+  });
+
+  io.engine.use(onlyForHandshake(deps.session));
+  io.use((socket, next) => {
+    if (deps.isDraining()) {
+      next(new Error("draining"));
+      return;
+    }
+    const req = socket.request as Request;
+    const user = req.session?.user;
+    if (user === undefined) {
+      next(new Error("unauthorized"));
+      return;
+    }
+    socket.data.user = user.name;
+    socket.data.sessionId = req.sessionID;
+    socket.data.rooms = new Set();
+    socket.data.lastTypingAt = 0;
+    next();
+  });
+  return io;
+}
+
+/** Wires the chat events to every new socket. */
+export function acceptChat(io: ChatServer, deps: ChatDeps & { instanceId: string }): void {
+  io.on("connection", (socket) => {
+    // All sockets of one login share a room, so a logout anywhere can end them all.
+    void socket.join(sessionRoom(socket.data.sessionId));
+    registerChatHandlers(socket, deps);
+    socket.emit("ready", { user: { name: socket.data.user }, instance: deps.instanceId });
+  });
+}

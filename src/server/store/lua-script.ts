@@ -1,0 +1,29 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+
+/** Sends one raw command; the first key lets a cluster client route it. */
+export type SendCommand = <T>(args: string[], firstKey?: string) => Promise<T>;
+
+/**
+ * A Lua script from `lua/<name>.lua`, run with EVALSHA and loaded with EVAL
+ * when Redis does not know it (after a restart of Redis, for example).
+ */
+export class LuaScript {
+  private readonly source: string;
+  private readonly sha: string;
+
+  constructor(name: string) {
+    this.source = readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), "utf8");
+    this.sha = createHash("sha1").update(this.source).digest("hex");
+  }
+
+  async run<T>(send: SendCommand, keys: string[], args: (string | number)[]): Promise<T> {
+    const tail = [String(keys.length), ...keys, ...args.map(String)];
+    try {
+      return await send<T>(["EVALSHA", this.sha, ...tail], keys[0]);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+      return await send<T>(["EVAL", this.source, ...tail], keys[0]);
+    }
+  }
+}

@@ -1,0 +1,16 @@
+--[[
+  Adds or refreshes one presence entry.
+
+  KEYS[1] room presence (zset of "user|instance" scored by expiry)
+  KEYS[2] room members (hash user -> entry count)
+  ARGV[1] entry "user|instance"   ARGV[2] expires at (ms)   ARGV[3] user
+
+  Returns 1 when the user was not in the room before (a join to announce).
+]]
+local added = redis.call("ZADD", KEYS[1], ARGV[2], ARGV[1])
+if added == 1 then
+  if redis.call("HINCRBY", KEYS[2], ARGV[3], 1) == 1 then
+    return 1
+  end
+end
+return 0

@@ -1,0 +1,71 @@
+import type { Keys } from "./keys.ts";
+import { LuaScript, type SendCommand } from "./lua-script.ts";
+
+const addScript = new LuaScript("presence-add");
+const removeScript = new LuaScript("presence-remove");
+const reapScript = new LuaScript("presence-reap");
+
+/** Entries removed per reap call, so a huge dead instance never blocks Redis for long. */
+const REAP_BATCH = 500;
+
+/**
+ * Who is in which room, across instances. Each instance owns entries
+ * `user|instance` that it refreshes; entries of an instance that stopped
+ * refreshing (it crashed) expire and are reaped, so its users leave by
+ * themselves.
+ */
+export class PresenceStore {
+  constructor(
+    private readonly send: SendCommand,
+    private readonly keys: Keys,
+    private readonly instanceId: string,
+    private readonly ttlMs: number,
+  ) {}
+
+  private entry(user: string): string {
+    return `${user}|${this.instanceId}`;
+  }
+
+  /** Returns true when the user was in no instance's list of the room before. */
+  async add(room: string, user: string): Promise<boolean> {
+    const k = this.keys.room(room);
+    const joined = await addScript.run<number>(
+      this.send,
+      [k.presence, k.members],
+      [this.entry(user), Date.now() + this.ttlMs, user],
+    );
+    return joined === 1;
+  }
+
+  /** Returns true when the user is now in no instance's list of the room. */
+  async remove(room: string, user: string): Promise<boolean> {
+    const k = this.keys.room(room);
+    const left = await removeScript.run<number>(
+      this.send,
+      [k.presence, k.members],
+      [this.entry(user), user],
+    );
+    return left === 1;
+  }
+
+  /** Pushes the expiry of this instance's entries forward (one command per room). */
+  async refresh(room: string, users: Iterable<string>): Promise<void> {
+    const k = this.keys.room(room);
+    const expiry = String(Date.now() + this.ttlMs);
+    const args = ["ZADD", k.presence, "XX"];
+    for (const user of users) args.push(expiry, this.entry(user));
+    if (args.length > 3) await this.send(args, k.presence);
+  }
+
+  /** Removes expired entries; returns the users who thereby left the room. */
+  async reap(room: string): Promise<string[]> {
+    const k = this.keys.room(room);
+    return reapScript.run<string[]>(this.send, [k.presence, k.members], [Date.now(), REAP_BATCH]);
+  }
+
+  async members(room: string): Promise<string[]> {
+    const k = this.keys.room(room);
+    const users = await this.send<string[]>(["HKEYS", k.members], k.members);
+    return users.sort();
+  }
+}

@@ -1,0 +1,101 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "./ports.ts";
+
+/**
+ * A real `redis-server` of the test's own, on a free port, in a temporary
+ * folder. `restart()` stops and starts it on the same port with the same data
+ * (append-only file on), as an operator's restart would.
+ */
+export class TestRedis {
+  readonly port: number;
+  readonly dir: string;
+  private child: ChildProcess | undefined;
+
+  private constructor(port: number, dir: string) {
+    this.port = port;
+    this.dir = dir;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  static async start(options: { persistence?: boolean } = {}): Promise<TestRedis> {
+    const dir = await mkdtemp(join(tmpdir(), "sb-redis-"));
+    const redis = new TestRedis(await freePort(), dir);
+    redis.persistence = options.persistence ?? true;
+    await redis.spawn();
+    return redis;
+  }
+
+  private persistence = true;
+
+  private async spawn(): Promise<void> {
+    const args = [
+      "--port",
+      String(this.port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      this.dir,
+      "--save",
+      "",
+      "--appendonly",
+      this.persistence ? "yes" : "no",
+      "--appendfsync",
+      "always",
+    ];
+    const child = spawn("redis-server", args, { stdio: ["ignore", "ignore", "inherit"] });
+    this.child = child;
+    await waitForPort(this.port, 5000, () => child.exitCode !== null);
+  }
+
+  /** SIGKILL or SIGTERM the server and wait for it to go. */
+  async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill(signal);
+    await exited;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.spawn();
+  }
+
+  /** Stop the server and remove its folder. Safe to call twice. */
+  async close(): Promise<void> {
+    await this.stop("SIGKILL");
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Resolve once something accepts TCP connections on the port. */
+export async function waitForPort(
+  port: number,
+  timeoutMs: number,
+  gaveUp: () => boolean = () => false,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    if (gaveUp()) throw new Error(`process for port ${port} exited before listening`);
+    if (Date.now() > deadline)
+      throw new Error(`nothing listened on port ${port} in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
