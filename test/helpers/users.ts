@@ -1,0 +1,98 @@
+import { randomBytes } from "node:crypto";
+import { io, type Socket } from "socket.io-client";
+import {
+  type ClientOptions,
+  CookieJar,
+  HttpApi,
+  SwitchboardClient,
+} from "../../src/client/core/index.ts";
+import type { ClientToServerEvents, ServerToClientEvents } from "../../src/protocol/index.ts";
+
+export const PASSWORD = "correct horse battery";
+
+export function uniqueName(prefix = "u"): string {
+  return `${prefix}_${randomBytes(4).toString("hex")}`;
+}
+
+/** A registered (and so logged-in) user with its own cookie jar. */
+export async function registeredUser(baseUrl: string, name = uniqueName()) {
+  const jar = new CookieJar();
+  const http = new HttpApi(baseUrl, jar);
+  await http.register(name, PASSWORD);
+  return { name, jar, http };
+}
+
+/** The same login seen through another instance (the cookie travels, as after a refresh). */
+export function sameCookieAt(baseUrl: string, jar: CookieJar): HttpApi {
+  return new HttpApi(baseUrl, jar);
+}
+
+/** A started SwitchboardClient; resolves when it is connected and has loaded its rooms. */
+export async function connectedClient(
+  baseUrl: string,
+  http: HttpApi,
+  options: Partial<ClientOptions> = {},
+): Promise<SwitchboardClient> {
+  const client = new SwitchboardClient({ url: baseUrl, http, ...options });
+  const connected = new Promise<void>((resolve, reject) => {
+    const off = client.on("status", (status) => {
+      if (status.state === "connected") {
+        off();
+        resolve();
+      } else if (status.state === "logged-out") {
+        off();
+        reject(new Error("logged out"));
+      }
+    });
+  });
+  client.start();
+  await connected;
+  return client;
+}
+
+export type RawSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** A bare Socket.IO connection with the jar's cookies, for protocol-level tests. */
+export function rawSocket(
+  baseUrl: string,
+  jar: CookieJar | undefined,
+  transports: ("polling" | "websocket")[] = ["polling", "websocket"],
+): RawSocket {
+  const cookie = jar?.header();
+  return io(baseUrl, {
+    reconnection: false,
+    forceNew: true,
+    transports,
+    ...(cookie === undefined ? {} : { extraHeaders: { cookie } }),
+  });
+}
+
+/** Resolves when the socket is connected (and `ready` arrived), rejects with the connect_error. */
+export function socketReady(
+  socket: RawSocket,
+): Promise<{ user: { name: string }; instance: string }> {
+  return new Promise((resolve, reject) => {
+    socket.once("ready", resolve);
+    socket.once("connect_error", reject);
+  });
+}
+
+/** Resolves with the first event that passes the filter, or rejects after a timeout. */
+export function nextEvent<T>(
+  subscribe: (listener: (value: T) => void) => () => void,
+  filter: (value: T) => boolean = () => true,
+  timeoutMs = 5000,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`no matching event in ${timeoutMs} ms`));
+    }, timeoutMs);
+    const off = subscribe((value) => {
+      if (!filter(value)) return;
+      clearTimeout(timer);
+      off();
+      resolve(value);
+    });
+  });
+}
