@@ -18,7 +18,7 @@ export interface RedisConnections {
   /** Publisher of the Socket.IO adapter; queues while Redis is down. */
   adapterPublisher: RedisClient;
   send: SendCommand;
-  /** True while the command connection is up. */
+  /** True while the command and subscriber connections are up (and resubscribed). */
   isReady(): boolean;
   close(): Promise<void>;
 }
@@ -58,7 +58,7 @@ export async function connectRedis(url: string, log: Logger): Promise<RedisConne
     subscriber,
     adapterPublisher,
     send: <T>(args: string[]) => command.sendCommand(args) as Promise<T>,
-    isReady: () => command.isReady,
+    isReady: () => command.isReady && subscriber.isReady,
     async close() {
       for (const client of [subscriber, adapterPublisher, command]) {
         try {

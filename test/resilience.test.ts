@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { JoinResult, Message, PresenceEvent, Result } from "../src/protocol/index.ts";
+import { TestInstance } from "./helpers/instance.ts";
+import { TestRedis } from "./helpers/redis-server.ts";
+import {
+  nextEvent,
+  type RawSocket,
+  rawSocket,
+  registeredUser,
+  socketReady,
+  uniqueName,
+} from "./helpers/users.ts";
+
+let redis: TestRedis;
+const instances: TestInstance[] = [];
+const sockets: RawSocket[] = [];
+
+before(async () => {
+  redis = await TestRedis.start({ persistence: true });
+});
+
+after(async () => {
+  for (const socket of sockets) socket.disconnect();
+  await Promise.all(instances.map((instance) => instance.stop("SIGKILL")));
+  await redis?.close();
+});
+
+async function instance(id: string): Promise<TestInstance> {
+  const started = await TestInstance.start({
+    REDIS_URL: redis.url,
+    SESSION_SECRET: "test-secret-0123456789abcdef",
+    INSTANCE_ID: id,
+    PRESENCE_HEARTBEAT_MS: "200",
+  });
+  instances.push(started);
+  return started;
+}
+
+async function joinedSocket(baseUrl: string, jar: Parameters<typeof rawSocket>[1], room: string) {
+  const socket = rawSocket(baseUrl, jar);
+  sockets.push(socket);
+  await socketReady(socket);
+  const joined = (await socket.emitWithAck("room:join", { room })) as Result<JoinResult>;
+  assert.ok(joined.ok);
+  return socket;
+}
+
+function messageTo(socket: RawSocket, filter: (m: Message) => boolean) {
+  return nextEvent<Message>((fn) => {
+    socket.on("message", fn);
+    return () => socket.off("message", fn);
+  }, filter);
+}
+
+async function waitReady(target: TestInstance, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await fetch(`${target.url}/readyz`)).status !== 200) {
+    if (Date.now() > deadline) throw new Error(`${target.id} not ready in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+test("after Redis restarts, messages and typing cross instances again", async () => {
+  const [a, b] = await Promise.all([instance("re-a"), instance("re-b")]);
+  const room = uniqueName("r").toLowerCase();
+  const ann = await registeredUser(a.url);
+  const bob = await registeredUser(b.url);
+  const sa = await joinedSocket(a.url, ann.jar, room);
+  const sb = await joinedSocket(b.url, bob.jar, room);
+
+  await redis.stop();
+  const refused = (await sa.emitWithAck("message:send", {
+    room,
+    text: "while Redis is down",
+    clientId: "down-1",
+  })) as Result<{ message: Message }>;
+  assert.equal(refused.ok ? "stored" : refused.error.code, "unavailable");
+  assert.equal((await fetch(`${a.url}/readyz`)).status, 503);
+
+  await redis.restart();
+  await Promise.all([waitReady(a), waitReady(b)]);
+
+  // The sockets stayed connected to their instances all along.
+  const atB = messageTo(sb, (m) => m.text === "after the restart");
+  const sent = (await sa.emitWithAck("message:send", {
+    room,
+    text: "after the restart",
+    clientId: "up-1",
+  })) as Result<{ message: Message }>;
+  assert.ok(sent.ok);
+  assert.equal((await atB).user, ann.name);
+
+  const typing = nextEvent<{ user: string }>((fn) => {
+    sb.on("typing", fn);
+    return () => sb.off("typing", fn);
+  });
+  sa.emit("typing", { room });
+  assert.equal((await typing).user, ann.name);
+});
+
+test("the members of a crashed instance leave the member lists by themselves", async () => {
+  const [a, b] = await Promise.all([instance("crash-a"), instance("crash-b")]);
+  const room = uniqueName("r").toLowerCase();
+  const ann = await registeredUser(a.url);
+  const bob = await registeredUser(b.url);
+  const sb = await joinedSocket(b.url, bob.jar, room);
+  await joinedSocket(a.url, ann.jar, room);
+
+  const left = nextEvent<PresenceEvent>(
+    (fn) => {
+      sb.on("presence", fn);
+      return () => sb.off("presence", fn);
+    },
+    (e) => e.user === ann.name && e.state === "leave",
+    5000,
+  );
+  const killedAt = Date.now();
+  await a.stop("SIGKILL");
+  await left;
+  // Three missed heartbeats (600 ms) and one reaping beat of B.
+  assert.ok(Date.now() - killedAt < 3000, "the leave took too long");
+  const now = (await sb.emitWithAck("room:join", { room })) as Result<JoinResult>;
+  assert.ok(now.ok);
+  assert.deepEqual(now.members, [bob.name]);
+});
