@@ -32,6 +32,34 @@ export interface Config {
   sessionCheckMs: number;
   /** @default "info" */
   logLevel: string;
+  /**
+   * Origins (scheme://host[:port]) allowed besides the page's own, for
+   * state-changing requests and the Socket.IO handshake. @default [] (ALLOWED_ORIGINS, comma-separated)
+   */
+  allowedOrigins: string[];
+  /**
+   * Express "trust proxy": which peers may set X-Forwarded-* ("true", a hop
+   * count, or addresses/subnets). @default "loopback, linklocal, uniquelocal"
+   */
+  trustProxy: boolean | number | string;
+  /** Steady chat messages per second per user, over all instances; 0 turns the limit off. @default 10 */
+  messageRatePerSecond: number;
+  /** Messages a user may send at once before the steady rate applies. @default 20 */
+  messageBurst: number;
+  /** Shortest interval between relayed typing events of one socket. @default 500 */
+  typingIntervalMs: number;
+  /** @default 50 */
+  maxRoomsPerSocket: number;
+  /** Sockets one login session may hold on one instance (tabs). @default 20 */
+  maxSocketsPerSession: number;
+  /** Largest Socket.IO message (bytes). @default 32768 */
+  maxHttpBufferSize: number;
+  /** Largest HTTP JSON body (bytes). @default 16384 */
+  httpBodyLimit: number;
+  /** Login and register attempts per address per minute. @default 60 */
+  authAttemptsPerMinute: number;
+  /** Failed logins on one name (15 minutes) before it is locked with growing back-off. @default 5 */
+  authFailuresBeforeLock: number;
   production: boolean;
 }
 
@@ -72,6 +100,42 @@ const envSchema = z.object({
   PRESENCE_HEARTBEAT_MS: integer("PRESENCE_HEARTBEAT_MS", 5000, 100, 600_000),
   SESSION_CHECK_MS: integer("SESSION_CHECK_MS", 30_000, 100, 3_600_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  ALLOWED_ORIGINS: z
+    .string()
+    .default("")
+    .transform((raw) =>
+      raw
+        .split(",")
+        .map((origin) => origin.trim())
+        .filter((origin) => origin !== ""),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(
+            /^https?:\/\/[^/\s]+$/,
+            "ALLOWED_ORIGINS must be a comma-separated list of scheme://host[:port]",
+          ),
+      ),
+    ),
+  TRUST_PROXY: z
+    .string()
+    .min(1)
+    .default("loopback, linklocal, uniquelocal")
+    .transform((raw): boolean | number | string => {
+      if (raw === "true" || raw === "false") return raw === "true";
+      return /^\d+$/.test(raw) ? Number(raw) : raw;
+    }),
+  MESSAGE_RATE_PER_SECOND: integer("MESSAGE_RATE_PER_SECOND", 10, 0, 100_000),
+  MESSAGE_BURST: integer("MESSAGE_BURST", 20, 1, 100_000),
+  TYPING_INTERVAL_MS: integer("TYPING_INTERVAL_MS", 500, 0, 60_000),
+  MAX_ROOMS_PER_SOCKET: integer("MAX_ROOMS_PER_SOCKET", 50, 1, 10_000),
+  MAX_SOCKETS_PER_SESSION: integer("MAX_SOCKETS_PER_SESSION", 20, 1, 10_000),
+  MAX_HTTP_BUFFER_SIZE: integer("MAX_HTTP_BUFFER_SIZE", 32_768, 1024, 10_000_000),
+  HTTP_BODY_LIMIT: integer("HTTP_BODY_LIMIT", 16_384, 256, 10_000_000),
+  AUTH_ATTEMPTS_PER_MINUTE: integer("AUTH_ATTEMPTS_PER_MINUTE", 60, 1, 1_000_000),
+  AUTH_FAILURES_BEFORE_LOCK: integer("AUTH_FAILURES_BEFORE_LOCK", 5, 1, 1000),
 });
 
 export class ConfigError extends Error {
@@ -110,6 +174,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     presenceHeartbeatMs: e.PRESENCE_HEARTBEAT_MS,
     sessionCheckMs: e.SESSION_CHECK_MS,
     logLevel: e.LOG_LEVEL,
+    allowedOrigins: e.ALLOWED_ORIGINS,
+    trustProxy: e.TRUST_PROXY,
+    messageRatePerSecond: e.MESSAGE_RATE_PER_SECOND,
+    messageBurst: e.MESSAGE_BURST,
+    typingIntervalMs: e.TYPING_INTERVAL_MS,
+    maxRoomsPerSocket: e.MAX_ROOMS_PER_SOCKET,
+    maxSocketsPerSession: e.MAX_SOCKETS_PER_SESSION,
+    maxHttpBufferSize: e.MAX_HTTP_BUFFER_SIZE,
+    httpBodyLimit: e.HTTP_BODY_LIMIT,
+    authAttemptsPerMinute: e.AUTH_ATTEMPTS_PER_MINUTE,
+    authFailuresBeforeLock: e.AUTH_FAILURES_BEFORE_LOCK,
     production,
   };
 }

@@ -13,6 +13,7 @@ import { AccountStore } from "./store/account-store.ts";
 import { Keys } from "./store/keys.ts";
 import { MessageStore } from "./store/message-store.ts";
 import { PresenceStore } from "./store/presence-store.ts";
+import { RateLimitStore } from "./store/rate-limit-store.ts";
 import { connectRedis } from "./store/redis-connection.ts";
 
 export interface Instance {
@@ -38,6 +39,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
   const socketSession = createSessionMiddleware(redis.command, keys, sessionOptions, false);
   const messages = new MessageStore(redis.send, keys, config.historySize);
   const accounts = new AccountStore(redis.send, keys);
+  const rateLimits = new RateLimitStore(redis.send, keys);
   const presenceStore = new PresenceStore(
     redis.send,
     keys,
@@ -61,7 +63,14 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
       io?.to(room).emit("bye", { reason: "logout" });
       io?.in(room).disconnectSockets(true);
     },
-    bodyLimit: "16kb",
+    bodyLimit: config.httpBodyLimit,
+    allowedOrigins: config.allowedOrigins,
+    trustProxy: config.trustProxy,
+    authLimits: {
+      store: rateLimits,
+      attemptsPerMinute: config.authAttemptsPerMinute,
+      failuresBeforeLock: config.authFailuresBeforeLock,
+    },
   });
   const http = createServer(app);
 
@@ -69,7 +78,9 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     keys,
     redis,
     session: socketSession,
-    maxHttpBufferSize: 64 * 1024,
+    allowedOrigins: config.allowedOrigins,
+    maxSocketsPerSession: config.maxSocketsPerSession,
+    maxHttpBufferSize: config.maxHttpBufferSize,
     isDraining: () => draining,
   });
   const tracker = new PresenceTracker(presenceStore, io, log, config.presenceHeartbeatMs);
@@ -79,9 +90,12 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     messages,
     presence: tracker,
     redisReady: redis.isReady,
+    rateLimits,
+    messageRatePerSecond: config.messageRatePerSecond,
+    messageBurst: config.messageBurst,
     maxMessageLength: config.maxMessageLength,
-    maxRoomsPerSocket: 50,
-    typingIntervalMs: 500,
+    maxRoomsPerSocket: config.maxRoomsPerSocket,
+    typingIntervalMs: config.typingIntervalMs,
     onStored: () => {
       stored += 1;
     },

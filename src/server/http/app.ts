@@ -4,8 +4,10 @@ import helmet from "helmet";
 import type { HealthResponse } from "../../protocol/index.ts";
 import type { Logger } from "../logger.ts";
 import type { AccountStore } from "../store/account-store.ts";
+import type { AuthLimits } from "./auth-limits.ts";
 import { authRoutes } from "./auth-routes.ts";
 import { errorHandler, notFound } from "./errors.ts";
+import { originGuard } from "./origin.ts";
 
 /** The built browser app (see scripts/build-client.ts). */
 export const PUBLIC_DIR = fileURLToPath(new URL("../../../dist/public/", import.meta.url));
@@ -19,16 +21,20 @@ export interface AppDeps {
   redisReady: () => boolean;
   health: () => Omit<HealthResponse, "status" | "instance">;
   endSessionSockets: (sessionId: string) => void;
-  /** Largest JSON body accepted. @default "16kb" */
-  bodyLimit: string;
+  /** Largest JSON body accepted, in bytes. */
+  bodyLimit: number;
+  allowedOrigins: readonly string[];
+  trustProxy: boolean | number | string;
+  authLimits: AuthLimits;
 }
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("sessionCookieName", deps.sessionCookieName);
-  // X-Forwarded-Proto from the router tells express-session when the user came over HTTPS.
-  app.set("trust proxy", "loopback, linklocal, uniquelocal");
+  // X-Forwarded-Proto from the router tells express-session when the user came over HTTPS,
+  // X-Forwarded-For gives the address that login limits count.
+  app.set("trust proxy", deps.trustProxy);
 
   app.use((_req, res, next) => {
     res.set("X-Instance-Id", deps.instanceId);
@@ -63,9 +69,11 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.use(
     "/api",
+    originGuard(deps.allowedOrigins),
     express.json({ limit: deps.bodyLimit, strict: true }),
     deps.session,
     authRoutes({
+      limits: deps.authLimits,
       accounts: deps.accounts,
       instanceId: deps.instanceId,
       endSessionSockets: deps.endSessionSockets,

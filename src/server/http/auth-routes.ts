@@ -9,8 +9,10 @@ import { credentialsSchema } from "../../protocol/schemas.ts";
 import { decoyHash, hashPassword, verifyPassword } from "../auth/passwords.ts";
 import type { AccountStore } from "../store/account-store.ts";
 import { parseInput } from "../validate.ts";
+import { type AuthLimits, checkNameLock, perAddressLimit } from "./auth-limits.ts";
 
 export interface AuthRoutesDeps {
+  limits: AuthLimits;
   accounts: AccountStore;
   instanceId: string;
   /** Ends every socket of the session, on every instance. */
@@ -34,8 +36,12 @@ function startSession(req: Request, name: string): Promise<void> {
 export function authRoutes(deps: AuthRoutesDeps): Router {
   const router = Router();
 
-  router.post("/register", async (req: Request, res: Response<AuthResponse>) => {
+  const { limits } = deps;
+  const perAddress = perAddressLimit(limits);
+
+  router.post("/register", perAddress, async (req: Request, res: Response<AuthResponse>) => {
     const { username, password } = parseInput(credentialsSchema, req.body);
+    await checkNameLock(limits, username);
     const { salt, hash } = await hashPassword(password);
     const created = await deps.accounts.create({
       name: username,
@@ -43,19 +49,26 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
       hash,
       createdAt: Date.now(),
     });
-    if (!created) throw new AppError(ErrorCode.UsernameTaken, `the name ${username} is taken`);
+    if (!created) {
+      // Probing names by registering them counts against the name, like a failed login.
+      await limits.store.recordAuthFailure(username, limits.failuresBeforeLock);
+      throw new AppError(ErrorCode.UsernameTaken, `the name ${username} is taken`);
+    }
     await startSession(req, username);
     res.status(201).json({ user: { name: username } });
   });
 
-  router.post("/login", async (req: Request, res: Response<AuthResponse>) => {
+  router.post("/login", perAddress, async (req: Request, res: Response<AuthResponse>) => {
     const { username, password } = parseInput(credentialsSchema, req.body);
+    await checkNameLock(limits, username);
     const account = await deps.accounts.find(username);
     // An unknown name costs one scrypt too, so timing does not tell which names exist.
     const ok = await verifyPassword(password, account ?? (await decoyHash));
     if (account === undefined || !ok) {
+      await limits.store.recordAuthFailure(username, limits.failuresBeforeLock);
       throw new AppError(ErrorCode.InvalidCredentials, "wrong username or password");
     }
+    await limits.store.clearAuthFailures(username);
     await startSession(req, account.name);
     res.status(200).json({ user: { name: account.name } });
   });

@@ -16,6 +16,7 @@ import {
 } from "../../protocol/schemas.ts";
 import type { Logger } from "../logger.ts";
 import type { MessageStore } from "../store/message-store.ts";
+import type { RateLimitStore } from "../store/rate-limit-store.ts";
 import { parseInput } from "../validate.ts";
 import { ackOf, handleWithAck, onUnknown } from "./ack.ts";
 import type { PresenceTracker } from "./presence-tracker.ts";
@@ -26,6 +27,10 @@ export interface ChatDeps {
   messages: MessageStore;
   presence: PresenceTracker;
   redisReady: () => boolean;
+  rateLimits: RateLimitStore;
+  /** Steady messages per second per user; 0 turns the limit off. */
+  messageRatePerSecond: number;
+  messageBurst: number;
   maxMessageLength: number;
   maxRoomsPerSocket: number;
   /** Shortest interval between two relayed `typing` events of one socket (ms). */
@@ -133,6 +138,20 @@ export function registerChatHandlers(socket: ChatSocket, deps: ChatDeps): void {
           ErrorCode.MessageTooLong,
           `messages are at most ${deps.maxMessageLength} characters`,
         );
+      }
+      if (deps.messageRatePerSecond > 0) {
+        const verdict = await deps.rateLimits.takeMessageToken(
+          user,
+          deps.messageRatePerSecond,
+          deps.messageBurst,
+        );
+        if (!verdict.allowed) {
+          throw new AppError(
+            ErrorCode.RateLimited,
+            `too many messages; wait ${Math.ceil(verdict.retryInMs / 100) / 10} s`,
+            { retryAfter: Math.ceil(verdict.retryInMs / 1000) },
+          );
+        }
       }
       const { message, created } = await messages.append({ ...input, user });
       if (created) deps.onStored();

@@ -2,6 +2,7 @@ import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node
 import { createAdapter } from "@socket.io/redis-adapter";
 import type { Request, RequestHandler } from "express";
 import { Server } from "socket.io";
+import { originAllowed } from "../http/origin.ts";
 import { sessionRoom } from "../http/session.ts";
 import type { Keys } from "../store/keys.ts";
 import type { RedisConnections } from "../store/redis-connection.ts";
@@ -10,6 +11,8 @@ import type { ChatServer } from "./types.ts";
 
 export interface SocketServerDeps {
   keys: Keys;
+  allowedOrigins: readonly string[];
+  maxSocketsPerSession: number;
   redis: RedisConnections;
   /** Session middleware that never rewrites the cookie (the HTTP API does that). */
   session: RequestHandler;
@@ -47,17 +50,35 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerDep
   });
 
   io.engine.use(onlyForHandshake(deps.session));
+  // Sockets per session on this instance, to bound what one login can hold open.
+  const perSession = new Map<string, number>();
   io.use((socket, next) => {
+    const req = socket.request as Request;
+    // Cross-site WebSocket hijacking: another site's page would carry our cookie.
+    if (!originAllowed(req.headers, deps.allowedOrigins)) {
+      next(new Error("forbidden_origin"));
+      return;
+    }
     if (deps.isDraining()) {
       next(new Error("draining"));
       return;
     }
-    const req = socket.request as Request;
     const user = req.session?.user;
     if (user === undefined) {
       next(new Error("unauthorized"));
       return;
     }
+    const open = perSession.get(req.sessionID) ?? 0;
+    if (open >= deps.maxSocketsPerSession) {
+      next(new Error("too_many_sockets"));
+      return;
+    }
+    perSession.set(req.sessionID, open + 1);
+    socket.once("disconnect", () => {
+      const left = (perSession.get(req.sessionID) ?? 1) - 1;
+      if (left <= 0) perSession.delete(req.sessionID);
+      else perSession.set(req.sessionID, left);
+    });
     socket.data.user = user.name;
     socket.data.sessionId = req.sessionID;
     socket.data.rooms = new Set();

@@ -26,6 +26,26 @@ export class Keys {
     return `${this.prefix}:user:${username.toLowerCase()}`;
   }
 
+  /** Token bucket of a user's chat messages (all instances). */
+  messageBucket(username: string): string {
+    return `${this.prefix}:rl:msg:${username.toLowerCase()}`;
+  }
+
+  /** Login and register attempts from one address in the current window. */
+  authAttempts(ip: string): string {
+    return `${this.prefix}:rl:auth-ip:${ip}`;
+  }
+
+  /** Failed logins on one username in the last 15 minutes. */
+  authFailures(username: string): string {
+    return `${this.prefix}:rl:auth-fail:${username.toLowerCase()}`;
+  }
+
+  /** Present while a username is locked after repeated failures. */
+  authLock(username: string): string {
+    return `${this.prefix}:rl:auth-lock:${username.toLowerCase()}`;
+  }
+
   /** Key prefix of the Socket.IO Redis adapter's channels. */
   get adapterPrefix(): string {
     return `${this.prefix}:sio`;
