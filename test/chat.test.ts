@@ -83,7 +83,9 @@ describe("sessions across instances", () => {
 
   test("a taken name and a bad body get their codes", async () => {
     const user = await registeredUser(a.url);
-    await assert.rejects(registeredUser(b.url, user.name.toUpperCase()), { code: "username_taken" });
+    await assert.rejects(registeredUser(b.url, user.name.toUpperCase()), {
+      code: "username_taken",
+    });
     await assert.rejects(registeredUser(b.url, "x"), { code: "invalid_input" });
     const res = await fetch(`${a.url}/api/login`, {
       method: "POST",
