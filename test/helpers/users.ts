@@ -57,13 +57,14 @@ export function rawSocket(
   baseUrl: string,
   jar: CookieJar | undefined,
   transports: ("polling" | "websocket")[] = ["polling", "websocket"],
+  headers: Record<string, string> = {},
 ): RawSocket {
   const cookie = jar?.header();
   return io(baseUrl, {
     reconnection: false,
     forceNew: true,
     transports,
-    ...(cookie === undefined ? {} : { extraHeaders: { cookie } }),
+    extraHeaders: { ...headers, ...(cookie === undefined ? {} : { cookie }) },
   });
 }
 
