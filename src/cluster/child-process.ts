@@ -1,0 +1,105 @@
+import type { ChildProcess } from "node:child_process";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { createServer } from "node:net";
+
+/** How a child process ended. */
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export function isAlive(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/** Resolves when the child has exited (at once if it already has). */
+export function exitOf(child: ChildProcess): Promise<ExitInfo> {
+  if (!isAlive(child)) {
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode as NodeJS.Signals });
+  }
+  return new Promise((resolve) => {
+    child.once("exit", (code, signal) => resolve({ code, signal }));
+  });
+}
+
+/** SIGTERM, then SIGKILL when the child is still there after `boundMs`; resolves on exit. */
+export async function terminate(child: ChildProcess, boundMs: number): Promise<ExitInfo> {
+  const exited = exitOf(child);
+  if (!isAlive(child)) return exited;
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => {
+    if (isAlive(child)) child.kill("SIGKILL");
+  }, boundMs);
+  try {
+    return await exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function describeExit({ code, signal }: ExitInfo): string {
+  return signal === null ? `exit code ${code}` : `signal ${signal}`;
+}
+
+/**
+ * Sends a child's stdout and stderr to a log file, and keeps the last lines in
+ * memory so that a failure can be explained without opening the file.
+ */
+export class OutputLog {
+  private readonly lines: string[] = [];
+  private readonly file: WriteStream;
+  private partial = "";
+
+  constructor(
+    readonly path: string,
+    private readonly keep = 20,
+  ) {
+    this.file = createWriteStream(path, { flags: "a" });
+    this.file.on("error", () => {});
+  }
+
+  attach(child: ChildProcess): void {
+    const take = (chunk: Buffer) => {
+      this.file.write(chunk);
+      const text = this.partial + chunk.toString("utf8");
+      const parts = text.split("\n");
+      this.partial = parts.pop() ?? "";
+      for (const line of parts) this.push(line);
+    };
+    child.stdout?.on("data", take);
+    child.stderr?.on("data", take);
+    child.once("exit", () => this.file.end());
+  }
+
+  tail(): string[] {
+    return this.partial === "" ? [...this.lines] : [...this.lines, this.partial];
+  }
+
+  private push(line: string): void {
+    if (line.trim() === "") return;
+    this.lines.push(line);
+    if (this.lines.length > this.keep) this.lines.shift();
+  }
+}
+
+/** A TCP port that was free a moment ago, picked by the OS. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      if (address === null || typeof address === "string") {
+        server.close();
+        reject(new Error("the OS gave no port"));
+        return;
+      }
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,155 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { delay, describeExit, type ExitInfo, exitOf, isAlive, OutputLog } from "./child-process.ts";
+import { ROOT } from "./config.ts";
+
+export type InstanceState = "starting" | "running" | "draining" | "exited";
+
+/**
+ * Why the supervisor is ending an instance, if it is: an instance that exits
+ * with no intent (or with "kill", which stands for a crash) is replaced; a
+ * stopped one is replaced as soon as the stop is asked for; a retired one
+ * (scale down, restart, shutdown) is not replaced.
+ */
+export type StopIntent = "none" | "kill" | "stop" | "retire";
+
+/** What the admin API shows of an instance. */
+export interface InstanceInfo {
+  id: string;
+  port: number;
+  pid: number | undefined;
+  state: InstanceState;
+  startedAt: string;
+  sockets: number;
+  /** Messages stored by this instance since it started (from its /healthz). */
+  messages: number;
+  exitedAt?: string;
+  exit?: string;
+}
+
+export interface InstanceSpawnOptions {
+  port: number;
+  entry: string;
+  logDir: string;
+  env: Record<string, string>;
+}
+
+/** A short id that is new for every start: `i-` and 6 hex digits. */
+export function newInstanceId(taken: (id: string) => boolean): string {
+  for (;;) {
+    const id = `i-${randomBytes(3).toString("hex")}`;
+    if (!taken(id)) return id;
+  }
+}
+
+/** One chat instance as a child process, and what the supervisor knows of it. */
+export class InstanceProcess {
+  state: InstanceState = "starting";
+  intent: StopIntent = "none";
+  /** Set once it answered /healthz; an instance that never did is not "crashed" when it exits. */
+  wasRunning = false;
+  sockets = 0;
+  messages = 0;
+  readonly startedAt = new Date();
+  exitedAt: Date | undefined;
+  exitInfo: ExitInfo | undefined;
+  readonly exited: Promise<ExitInfo>;
+
+  private constructor(
+    readonly id: string,
+    readonly port: number,
+    readonly child: ChildProcess,
+    readonly log: OutputLog,
+  ) {
+    this.exited = exitOf(child).then((info) => {
+      this.exitInfo = info;
+      this.exitedAt = new Date();
+      this.state = "exited";
+      return info;
+    });
+  }
+
+  /**
+   * `node --import tsx <entry>` with PORT and INSTANCE_ID set. It gets a
+   * process group of its own, so that a Ctrl-C in the terminal reaches the
+   * supervisor only, which then stops everything in order.
+   */
+  static spawn(id: string, options: InstanceSpawnOptions): InstanceProcess {
+    const child = spawn(process.execPath, ["--import", "tsx", options.entry], {
+      cwd: ROOT,
+      env: { ...process.env, ...options.env, PORT: String(options.port), INSTANCE_ID: id },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    child.on("error", () => {});
+    const log = new OutputLog(join(options.logDir, `${id}.log`));
+    log.attach(child);
+    return new InstanceProcess(id, options.port, child, log);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get alive(): boolean {
+    return isAlive(this.child);
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Resolves once /healthz answers 200; rejects when the process exits or time runs out. */
+  async waitHealthy(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (!this.alive) {
+        const exit = await this.exited;
+        throw new Error(`instance ${this.id} exited while starting (${describeExit(exit)})`);
+      }
+      try {
+        const res = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(1000) });
+        await res.body?.cancel();
+        if (res.ok) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`instance ${this.id} did not answer /healthz within ${timeoutMs} ms`);
+      }
+      await delay(100);
+    }
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (this.alive) this.child.kill(signal);
+  }
+
+  /** SIGTERM (the instance drains), then SIGKILL after `boundMs`; resolves on exit. */
+  async stop(boundMs: number): Promise<ExitInfo> {
+    if (this.state !== "exited") this.state = "draining";
+    this.signal("SIGTERM");
+    const timer = setTimeout(() => this.signal("SIGKILL"), boundMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  info(): InstanceInfo {
+    const info: InstanceInfo = {
+      id: this.id,
+      port: this.port,
+      pid: this.pid,
+      state: this.state,
+      startedAt: this.startedAt.toISOString(),
+      sockets: this.state === "exited" ? 0 : this.sockets,
+      messages: this.messages,
+    };
+    if (this.exitedAt !== undefined) info.exitedAt = this.exitedAt.toISOString();
+    if (this.exitInfo !== undefined) info.exit = describeExit(this.exitInfo);
+    return info;
+  }
+}

@@ -1,0 +1,173 @@
+import { mkdir } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { BackendTable, createRouter, type Router } from "../router/index.ts";
+import { createAdminApi } from "./admin-api.ts";
+import { ClusterConfigError, loadClusterConfig } from "./config.ts";
+import { RedisNotFoundError, RedisProcess } from "./redis-process.ts";
+import { loadOrCreateSessionSecret } from "./session-secret.ts";
+import { removeState, writeState } from "./state-file.ts";
+import { StatsPoller } from "./stats.ts";
+import { Supervisor } from "./supervisor.ts";
+
+/**
+ * `npm start`: Redis (unless REDIS_URL is given), INSTANCES chat instances and
+ * the sticky router on PORT, in that order; SIGINT or SIGTERM stops them in
+ * the reverse order and leaves no process behind.
+ */
+
+process.stdout.on("error", () => {});
+process.stderr.on("error", () => {});
+const print = (line: string) => process.stdout.write(`${line}\n`);
+const complain = (line: string) => process.stderr.write(`${line}\n`);
+
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(unparsable REDIS_URL)";
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadClusterConfig>;
+  try {
+    config = loadClusterConfig();
+  } catch (error) {
+    if (!(error instanceof ClusterConfigError)) throw error;
+    complain(`switchboard: ${error.message}`);
+    process.exit(2);
+  }
+  const dataDir = config.dataDir;
+  const logDir = join(dataDir, "logs");
+  const near = relative(process.cwd(), dataDir);
+  const shown = near === "" ? "." : near.startsWith("..") ? dataDir : near;
+
+  let redis: RedisProcess | undefined;
+  let supervisor: Supervisor | undefined;
+  let stats: StatsPoller | undefined;
+  let router: Router | undefined;
+  let routerPort: number | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const saveState = () =>
+    writeState(dataDir, {
+      supervisorPid: process.pid,
+      routerPort,
+      redisPid: redis?.pid,
+      instancePids: supervisor?.pids() ?? [],
+    });
+
+  /** Each step in its own try, so that one failing does not leave the next ones running. */
+  const stopAll = async (): Promise<void> => {
+    const steps: Array<[string, () => Promise<void> | void]> = [
+      ["router", () => router?.close()],
+      ["stats", () => stats?.stop()],
+      ["instances", () => supervisor?.shutdown()],
+      ["redis", () => redis?.stop()],
+      ["state file", () => removeState(dataDir)],
+    ];
+    for (const [name, step] of steps) {
+      try {
+        await step();
+      } catch (error) {
+        complain(`switchboard: stopping ${name} failed: ${messageOf(error)}`);
+      }
+    }
+  };
+
+  const killAllNow = () => {
+    supervisor?.killAllNow();
+    if (redis !== undefined) redis.child.kill("SIGKILL");
+  };
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping !== undefined) {
+      print(`${signal} again: killing everything now`);
+      killAllNow();
+      process.exit(130);
+    }
+    print(`${signal}: stopping the router, the instances and Redis…`);
+    stopping = stopAll().then(() => {
+      print("Switchboard stopped");
+      process.exit(0);
+    });
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("SIGHUP", onSignal);
+  // Whatever way this process ends, its children do not outlive it.
+  process.on("exit", killAllNow);
+  process.on("uncaughtException", (error) => {
+    complain(`switchboard: ${error.stack ?? error.message}`);
+    killAllNow();
+    process.exit(1);
+  });
+
+  try {
+    await mkdir(logDir, { recursive: true });
+    let redisUrl: string;
+    if (config.redisUrl !== undefined) {
+      redisUrl = config.redisUrl;
+      print(`redis     using REDIS_URL ${withoutPassword(redisUrl)}`);
+    } else {
+      const started = await RedisProcess.start({ dataDir }, (r) => {
+        redis = r;
+        saveState();
+      });
+      redisUrl = started.url;
+      print(`redis     ${redisUrl} (pid ${started.pid}, data in ${join(shown, "redis")})`);
+    }
+    if (stopping !== undefined) return;
+
+    const sessionSecret = config.sessionSecret ?? (await loadOrCreateSessionSecret(dataDir));
+    const table = new BackendTable();
+    supervisor = new Supervisor(table, {
+      instances: config.instances,
+      entry: config.instanceEntry,
+      logDir,
+      env: {
+        REDIS_URL: redisUrl,
+        SESSION_SECRET: sessionSecret,
+        SESSION_COOKIE_NAME: config.sessionCookieName,
+        DRAIN_TIMEOUT_MS: String(config.drainTimeoutMs),
+      },
+      startTimeoutMs: config.startTimeoutMs,
+      stopTimeoutMs: config.stopTimeoutMs,
+      restartDelayMs: config.restartDelayMs,
+      report: print,
+    });
+    supervisor.on("change", saveState);
+    await supervisor.start();
+    if (stopping !== undefined) return;
+
+    stats = new StatsPoller(supervisor, table, withoutPassword(redisUrl));
+    stats.start();
+    router = createRouter({
+      table,
+      sessionCookieName: config.sessionCookieName,
+      proxyTimeoutMs: config.proxyTimeoutMs,
+      admin: createAdminApi(supervisor, stats),
+    });
+    routerPort = await router.listen(config.port, config.host);
+    saveState();
+    print(`router    port ${routerPort}, instance logs in ${shown}/logs`);
+    print(`dashboard http://localhost:${routerPort}/_cluster (from this machine only)`);
+    print(`Switchboard is running: open http://localhost:${routerPort}`);
+  } catch (error) {
+    if (stopping === undefined) {
+      if (error instanceof RedisNotFoundError) complain(error.message);
+      else complain(`switchboard: could not start: ${messageOf(error)}`);
+      stopping = stopAll();
+      await stopping;
+      process.exit(1);
+    }
+  }
+}
+
+await main();

@@ -1,0 +1,122 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { constants } from "node:fs";
+import { access, mkdir } from "node:fs/promises";
+import { connect } from "node:net";
+import { delimiter, join } from "node:path";
+import {
+  delay,
+  describeExit,
+  exitOf,
+  freePort,
+  isAlive,
+  OutputLog,
+  terminate,
+} from "./child-process.ts";
+
+/** What a person needs to read when there is no Redis to use. */
+export const REDIS_MISSING_MESSAGE = `Switchboard needs Redis 7 and found no redis-server on PATH, and no REDIS_URL.
+
+Install Redis 7, then run npm start again:
+  Debian/Ubuntu:  sudo apt-get install redis-server
+  macOS:          brew install redis
+
+Or use a Redis you already have:
+  REDIS_URL=redis://host:6379 npm start
+`;
+
+export class RedisNotFoundError extends Error {
+  override name = "RedisNotFoundError";
+  constructor() {
+    super(REDIS_MISSING_MESSAGE);
+  }
+}
+
+/** The first executable `redis-server` on PATH. */
+export async function findRedisServer(path = process.env.PATH ?? ""): Promise<string | undefined> {
+  for (const dir of path.split(delimiter)) {
+    if (dir === "") continue;
+    const candidate = join(dir, "redis-server");
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this folder
+    }
+  }
+  return undefined;
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+/**
+ * The supervisor's own redis-server: loopback only, on a free port, with its
+ * data in `<dataDir>/redis` and append-only persistence, so that sessions and
+ * history survive a restart of the whole cluster.
+ */
+export class RedisProcess {
+  private constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+    readonly dir: string,
+    readonly log: OutputLog,
+  ) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /**
+   * Spawns it and hands it to `adopt` at once (so that a shutdown during the
+   * start can stop it), then waits until it accepts connections.
+   */
+  static async start(
+    options: { dataDir: string; timeoutMs?: number },
+    adopt: (redis: RedisProcess) => void,
+  ): Promise<RedisProcess> {
+    const binary = await findRedisServer();
+    if (binary === undefined) throw new RedisNotFoundError();
+    const dir = join(options.dataDir, "redis");
+    const logs = join(options.dataDir, "logs");
+    await mkdir(dir, { recursive: true });
+    await mkdir(logs, { recursive: true });
+    const port = await freePort();
+    const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir];
+    args.push("--appendonly", "yes", "--daemonize", "no", "--logfile", "");
+    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const log = new OutputLog(join(logs, "redis.log"));
+    log.attach(child);
+    child.on("error", () => {});
+    const redis = new RedisProcess(child, port, dir, log);
+    adopt(redis);
+    const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+    while (!(await accepts(port))) {
+      if (!isAlive(child)) {
+        const exit = await exitOf(child);
+        throw new Error(
+          `redis-server stopped (${describeExit(exit)}):\n  ${log.tail().join("\n  ")}`,
+        );
+      }
+      if (Date.now() > deadline) throw new Error(`redis-server did not listen on port ${port}`);
+      await delay(50);
+    }
+    return redis;
+  }
+
+  /** SIGTERM (Redis flushes its append-only file), SIGKILL after the bound. */
+  async stop(boundMs = 5000): Promise<void> {
+    await terminate(this.child, boundMs);
+  }
+}
