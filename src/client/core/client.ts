@@ -297,7 +297,9 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
         });
         if (!result.ok) throw new Error(result.error.message);
         this.emit("room", view, view.applyJoin(result));
-        if (!result.more) break;
+        // Go on while the replay was cut at a page, or live messages wait behind a gap
+        // that the reply did not fill (they arrived after the server read the history).
+        if (!result.more && !view.hasGap) break;
       }
     } finally {
       this.catchingUp.delete(room);

@@ -94,6 +94,11 @@ export class RoomView {
     return fresh;
   }
 
+  /** True while messages wait behind a missing offset. */
+  get hasGap(): boolean {
+    return this.pending.size > 0;
+  }
+
   get position(): { epoch: string; offset: number } {
     return { epoch: this.epoch, offset: this.offset };
   }

@@ -1,0 +1,135 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { backoffDelay, RoomView } from "../src/client/core/index.ts";
+import type { JoinResult, Message } from "../src/protocol/index.ts";
+
+const EPOCH = "e1";
+
+function message(offset: number, epoch = EPOCH): Message {
+  return {
+    id: `id-${epoch}-${offset}`,
+    room: "lobby",
+    offset,
+    epoch,
+    user: "ann",
+    text: `m${offset}`,
+    ts: 0,
+    clientId: `c${offset}`,
+  };
+}
+
+function joinResult(offsets: number[], options: Partial<JoinResult> = {}): JoinResult {
+  const messages = offsets.map((o) => message(o, options.epoch ?? EPOCH));
+  return {
+    room: "lobby",
+    epoch: EPOCH,
+    offset: offsets.at(-1) ?? 0,
+    messages,
+    recovered: false,
+    more: false,
+    members: ["ann"],
+    ...options,
+  };
+}
+
+const shown = (view: RoomView) => view.messages.map((m) => m.offset);
+
+describe("RoomView: each message once, in offset order", () => {
+  test("a first join shows the latest messages and takes the room's position", () => {
+    const view = new RoomView("lobby");
+    const change = view.applyJoin(joinResult([3, 4, 5]));
+    assert.equal(change.reset, true);
+    assert.deepEqual(shown(view), [3, 4, 5]);
+    assert.deepEqual(view.position, { epoch: EPOCH, offset: 5 });
+  });
+
+  test("an empty room starts at its offset", () => {
+    const view = new RoomView("lobby");
+    view.applyJoin(joinResult([], { offset: 0 }));
+    assert.deepEqual(view.position, { epoch: EPOCH, offset: 0 });
+    view.feed([message(1)]);
+    assert.deepEqual(shown(view), [1]);
+  });
+
+  test("duplicates and old messages are dropped", () => {
+    const view = new RoomView("lobby");
+    view.applyJoin(joinResult([1, 2]));
+    const change = view.feed([message(2), message(1), message(3), message(3)]);
+    assert.deepEqual(
+      change.added.map((m) => m.offset),
+      [3],
+    );
+    assert.deepEqual(shown(view), [1, 2, 3]);
+  });
+
+  test("a gap (41 then 43) is reported, and filled messages come out in order", () => {
+    const view = new RoomView("lobby");
+    view.applyJoin(joinResult([40, 41]));
+    const gap = view.feed([message(43), message(44)]);
+    assert.equal(gap.gap, true);
+    assert.deepEqual(gap.added, []);
+    assert.equal(view.hasGap, true);
+    const filled = view.applyJoin(joinResult([42, 43], { recovered: true, offset: 43 }));
+    assert.equal(filled.reset, false);
+    assert.deepEqual(
+      filled.added.map((m) => m.offset),
+      [42, 43, 44],
+    );
+    assert.equal(view.hasGap, false);
+    assert.deepEqual(view.position.offset, 44);
+  });
+
+  test("recovered: false or a new epoch replaces the view", () => {
+    const view = new RoomView("lobby");
+    view.applyJoin(joinResult([1, 2, 3]));
+    assert.equal(view.feed([message(4, "e2")]).gap, true);
+    const change = view.applyJoin(joinResult([1, 2], { epoch: "e2", recovered: false }));
+    assert.equal(change.reset, true);
+    assert.deepEqual(shown(view), [1, 2]);
+    assert.deepEqual(view.position, { epoch: "e2", offset: 2 });
+  });
+
+  test("the view keeps at most `keep` messages but never re-shows trimmed ones", () => {
+    const view = new RoomView("lobby", 3);
+    view.applyJoin(joinResult([1]));
+    view.feed([2, 3, 4, 5].map((o) => message(o)));
+    assert.deepEqual(shown(view), [3, 4, 5]);
+    assert.deepEqual(view.feed([message(2)]).added, []);
+    assert.deepEqual(
+      view.prepend([message(1), message(2)]).map((m) => m.offset),
+      [1, 2],
+    );
+    assert.deepEqual(shown(view), [1, 2, 3, 4, 5]);
+  });
+});
+
+describe("backoff with full jitter", () => {
+  test("the first try comes within 250 ms, later ones are capped", () => {
+    assert.equal(
+      backoffDelay(0, undefined, () => 0.999),
+      249,
+    );
+    assert.equal(
+      backoffDelay(3, undefined, () => 0.5),
+      1000,
+    );
+    assert.equal(
+      backoffDelay(30, undefined, () => 0.999),
+      3996,
+    );
+    assert.equal(
+      backoffDelay(5, undefined, () => 0),
+      0,
+    );
+  });
+
+  test("delays spread over the whole range (clients of a dead instance do not stampede)", () => {
+    const delays = Array.from({ length: 2000 }, () => backoffDelay(2));
+    const buckets = [0, 0, 0, 0];
+    for (const d of delays) {
+      const bucket = Math.min(3, Math.floor(d / 250));
+      buckets[bucket] = (buckets[bucket] ?? 0) + 1;
+    }
+    for (const count of buckets) assert.ok(count > 350, `uneven spread: ${buckets.join(", ")}`);
+  });
+});
