@@ -1,5 +1,60 @@
-import { HttpApi, SwitchboardClient } from "../core/index.ts";
+import { HttpApi } from "../core/index.ts";
+import { el, listen, replaceChildren } from "./dom.ts";
+import { mountChat } from "./views/chat.ts";
+import { mountLogin } from "./views/login.ts";
 
-// Placeholder until the browser app lands.
-const client = new SwitchboardClient({ url: "", http: new HttpApi("") });
-client.start();
+/** The page: GET /api/session decides between the login form and the chat. */
+const root = document.getElementById("app");
+if (root === null) throw new Error("#app is missing from index.html");
+const app: HTMLElement = root;
+const http = new HttpApi("");
+let unmount: () => void = () => undefined;
+
+function showLogin(notice?: string): void {
+  unmount();
+  unmount = mountLogin(app, {
+    http,
+    ...(notice === undefined ? {} : { notice }),
+    onLoggedIn: showChat,
+  });
+}
+
+function showChat(user: string): void {
+  unmount();
+  unmount = mountChat(app, { http, user, onLoggedOut: showLogin });
+}
+
+function showUnreachable(): void {
+  unmount();
+  const retry = el("button", { class: "primary", attrs: { type: "button" } }, "Try again");
+  replaceChildren(
+    app,
+    el(
+      "section",
+      "auth",
+      el(
+        "div",
+        "auth-card",
+        el("h1", "brand", el("span", "brand-mark", "⇄"), "Switchboard"),
+        el("p", { class: "form-error", attrs: { role: "alert" } }, "Can't reach the server."),
+        retry,
+      ),
+    ),
+  );
+  const off = listen(retry, "click", () => void start());
+  unmount = off;
+}
+
+async function start(): Promise<void> {
+  let session: Awaited<ReturnType<HttpApi["session"]>>;
+  try {
+    session = await http.session();
+  } catch {
+    showUnreachable();
+    return;
+  }
+  if (session === undefined) showLogin();
+  else showChat(session.user.name);
+}
+
+void start();

@@ -1,0 +1,236 @@
+import { DEFAULT_ROOM } from "../../../protocol/index.ts";
+import { type HttpApi, type OutboxEntry, SwitchboardClient } from "../../core/index.ts";
+import { el, listen, replaceChildren } from "../dom.ts";
+import { plural, typingText } from "../format.ts";
+import { LocalOutboxStorage } from "../outbox-storage.ts";
+import { loadRooms, saveRooms } from "../saved-rooms.ts";
+import { Composer } from "./composer.ts";
+import { MemberList } from "./member-list.ts";
+import { MessageList } from "./message-list.ts";
+import { RoomList } from "./room-list.ts";
+import { StatusLine } from "./status-line.ts";
+import { TypingTracker } from "./typing.ts";
+
+/**
+ * The server's default MAX_MESSAGE_LENGTH. The server is the authority: a
+ * longer limit there is not used here, a shorter one shows as a failed send.
+ */
+const MAX_MESSAGE_LENGTH = 2000;
+const OLDER_PAGE = 50;
+
+export interface ChatViewOptions {
+  http: HttpApi;
+  user: string;
+  /** The session ended: `notice` says why when it was not this tab's logout. */
+  onLoggedOut: (notice: string | undefined) => void;
+}
+
+/** The chat: rooms, messages, members, typing and the composer, driven by one client. */
+export function mountChat(root: HTMLElement, options: ChatViewOptions): () => void {
+  const { user } = options;
+  const saved = loadRooms(user);
+  const client = new SwitchboardClient({
+    url: "",
+    http: options.http,
+    storage: new LocalOutboxStorage(user),
+    rooms: saved.rooms,
+  });
+  let current = saved.current;
+  let loggingOut = false;
+  const unread = new Map<string, number>();
+
+  const status = new StatusLine();
+  const logout = el("button", { class: "ghost", attrs: { type: "button" } }, "Log out");
+  const roomTitle = el("h2", "room-title");
+  const onlineCount = el("span", "online-count");
+  const typingLine = el("p", { class: "typing", attrs: { "aria-live": "polite" } });
+  const typing = new TypingTracker((room) => {
+    if (room === current) typingLine.textContent = typingText(typing.users(room));
+  });
+  const members = new MemberList(user);
+  const rooms = new RoomList({
+    select: (room) => showRoom(room),
+    join: async (room) => {
+      if (client.rooms.has(room)) {
+        showRoom(room);
+        return undefined;
+      }
+      try {
+        await client.join(room);
+      } catch (error) {
+        // Forget it, or every reconnect would try (and fail) to join it again.
+        client.leave(room).catch(() => undefined);
+        return `Couldn't join #${room}: ${error instanceof Error ? error.message : "unknown error"}`;
+      }
+      showRoom(room);
+      return undefined;
+    },
+    leave: (room) => {
+      client.leave(room).catch(() => undefined);
+      unread.delete(room);
+      if (room === current) showRoom(DEFAULT_ROOM);
+      else renderRooms();
+    },
+  });
+  const messages = new MessageList(user, {
+    loadOlder: () => void loadOlder(),
+    discard: (clientId) => client.discard(clientId),
+    edit: (entry) => {
+      client.discard(entry.clientId);
+      composer.setText(entry.text);
+    },
+  });
+  const composer = new Composer(MAX_MESSAGE_LENGTH, {
+    send: (text) => {
+      client.send(current, text);
+    },
+    typing: () => client.typing(current),
+  });
+
+  const chat = el(
+    "div",
+    "chat",
+    el(
+      "header",
+      "topbar",
+      el("div", "brand small", el("span", "brand-mark", "⇄"), "Switchboard"),
+      status.element,
+      el("div", "account", el("span", { class: "me", attrs: { title: "You" } }, user), logout),
+    ),
+    el(
+      "div",
+      "layout",
+      rooms.element,
+      el(
+        "section",
+        { class: "room", attrs: { "aria-label": "Conversation" } },
+        el("header", "room-header", roomTitle, onlineCount),
+        messages.element,
+        typingLine,
+        composer.element,
+      ),
+      members.element,
+    ),
+  );
+  replaceChildren(root, chat);
+
+  /** Unsent entries of a room; one whose message already arrived (ahead of its ack) is shown once. */
+  function outboxOf(room: string): OutboxEntry[] {
+    const entries = client.outbox.all().filter((entry) => entry.room === room);
+    if (entries.length === 0) return entries;
+    const shown = new Set(client.rooms.get(room)?.messages.map((message) => message.clientId));
+    return entries.filter((entry) => !shown.has(entry.clientId));
+  }
+
+  function renderRooms(): void {
+    const names = [...client.rooms.keys()];
+    rooms.render(names, current, unread);
+    saveRooms(user, { rooms: names, current });
+    const total = [...unread.values()].reduce((sum, n) => sum + n, 0);
+    document.title = total > 0 ? `(${total}) Switchboard` : "Switchboard";
+  }
+
+  function renderMembers(): void {
+    const view = client.rooms.get(current);
+    const names = view?.members ?? new Set<string>();
+    members.render(names);
+    onlineCount.textContent = `${plural(names.size, "person", "people")} online`;
+  }
+
+  function renderStatus(): void {
+    status.render(client.status, client.outbox.sending().length);
+    chat.dataset.online = String(client.status.state === "connected");
+  }
+
+  function showRoom(room: string): void {
+    const view = client.rooms.get(room) ?? client.rooms.get(DEFAULT_ROOM);
+    if (view === undefined) return;
+    current = view.name;
+    unread.delete(current);
+    roomTitle.replaceChildren(el("span", "hash", "#"), current);
+    messages.showRoom(view, outboxOf(current));
+    typingLine.textContent = typingText(typing.users(current));
+    composer.setRoom(current);
+    renderMembers();
+    renderRooms();
+    composer.focus();
+  }
+
+  async function loadOlder(): Promise<void> {
+    const room = current;
+    const view = client.rooms.get(room);
+    if (view === undefined) return;
+    messages.setOlder("loading");
+    try {
+      const older = await client.history(room, OLDER_PAGE);
+      if (room !== current) return;
+      messages.refresh(view, older.length === 0 ? "none" : undefined);
+    } catch {
+      if (room === current) messages.setOlder("error");
+    }
+  }
+
+  const offs = [
+    client.on("status", renderStatus),
+    client.on("room", (view, change) => {
+      if (!client.rooms.has(view.name)) return;
+      for (const message of change.added) typing.stop(view.name, message.user);
+      if (view.name === current) {
+        if (change.reset) messages.showRoom(view, outboxOf(current));
+        else {
+          messages.append(change.added);
+          const ids = new Set(change.added.map((message) => message.clientId));
+          if (client.outbox.all().some((entry) => ids.has(entry.clientId))) {
+            messages.setOutbox(outboxOf(current));
+          }
+        }
+        renderMembers();
+      } else if (!change.reset) {
+        const fresh = change.added.filter((message) => message.user !== user).length;
+        if (fresh > 0) {
+          unread.set(view.name, (unread.get(view.name) ?? 0) + fresh);
+          renderRooms();
+        }
+      }
+    }),
+    client.on("presence", (event) => {
+      if (event.state === "leave") typing.stop(event.room, event.user);
+      if (event.room === current) renderMembers();
+    }),
+    client.on("typing", (event) => {
+      if (event.user !== user && client.rooms.has(event.room)) typing.seen(event.room, event.user);
+    }),
+    client.on("outbox", () => {
+      messages.setOutbox(outboxOf(current));
+      renderStatus();
+    }),
+    client.on("logged-out", () => {
+      options.onLoggedOut(
+        loggingOut
+          ? undefined
+          : "You were logged out: your session ended or you logged out in another tab.",
+      );
+    }),
+    listen(logout, "click", () => {
+      loggingOut = true;
+      logout.disabled = true;
+      client.logout().catch(() => {
+        // The server was not reached: still logged in there, so stay and reconnect.
+        loggingOut = false;
+        logout.disabled = false;
+        client.start();
+        status.note("Couldn't log out: the server is unreachable. Try again.");
+      });
+    }),
+  ];
+
+  showRoom(current);
+  renderStatus();
+  client.start();
+
+  return () => {
+    for (const off of offs) off();
+    typing.dispose();
+    client.close();
+  };
+}
