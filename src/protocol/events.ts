@@ -73,9 +73,15 @@ export interface TypingEvent {
   user: string;
 }
 
+/** Limits of the server that a client can check before sending. */
+export interface ClientLimits {
+  maxMessageLength: number;
+}
+
 export interface ReadyEvent {
   user: User;
   instance: string;
+  limits: ClientLimits;
 }
 
 /** Why the server is ending a socket on purpose. */

@@ -2,6 +2,7 @@ import { io, type Socket } from "socket.io-client";
 import {
   type Ack,
   type ByeEvent,
+  type ClientLimits,
   type ClientToServerEvents,
   DEFAULT_ROOM,
   type ErrorBody,
@@ -41,6 +42,8 @@ export interface ClientEvents {
   outbox: [OutboxEntry[]];
   /** The session ended (logout, expiry): show the login page. */
   "logged-out": [];
+  /** The server refused to (re)join a room; it was dropped from `rooms`. */
+  "room-refused": [string, ErrorBody];
 }
 
 export interface ClientOptions {
@@ -75,6 +78,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   readonly outbox: Outbox;
   status: ConnectionStatus = { state: "idle" };
   user: string | undefined;
+  /** The server's limits, known once connected. */
+  limits: ClientLimits | undefined;
   private socket: ChatSocket | undefined;
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -121,9 +126,13 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     this.loggedOut();
   }
 
+  /** Joins a room; rejects with the server's reason when it refuses (the room is then dropped). */
   async join(room: string): Promise<RoomView> {
     const view = this.view(room);
-    if (this.status.state === "connected") await this.syncRoom(room);
+    if (this.status.state === "connected") {
+      const refused = await this.syncRoom(room);
+      if (refused !== undefined) throw new RoomRefusedError(room, refused);
+    }
     return view;
   }
 
@@ -244,6 +253,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     this.socket = socket;
     socket.on("ready", (ready) => {
       this.user = ready.user.name;
+      this.limits = ready.limits;
       void this.onReady(socket, ready.instance);
     });
     socket.on("message", (message) => this.onMessages(message.room, [message]));
@@ -284,8 +294,13 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     for (const entry of this.outbox.sending()) this.transmit(entry);
   }
 
-  /** Joins a room from its last position and applies the reply, page after page. */
-  private async syncRoom(room: string): Promise<void> {
+  /**
+   * Joins a room from its last position and applies the reply, page after
+   * page. A refusal that retrying cannot mend (too many rooms, a bad name)
+   * drops the room and is returned; anything else throws, and the caller
+   * reconnects.
+   */
+  private async syncRoom(room: string): Promise<ErrorBody | undefined> {
     const view = this.view(room);
     this.catchingUp.add(room);
     try {
@@ -295,11 +310,16 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
           room,
           ...(since === undefined ? {} : { since }),
         });
-        if (!result.ok) throw new Error(result.error.message);
+        if (!result.ok) {
+          if (!isFinalRefusal(result.error)) throw new Error(result.error.message);
+          this.rooms.delete(room);
+          this.emit("room-refused", room, result.error);
+          return result.error;
+        }
         this.emit("room", view, view.applyJoin(result));
         // Go on while the replay was cut at a page, or live messages wait behind a gap
         // that the reply did not fill (they arrived after the server read the history).
-        if (!result.more && !view.hasGap) break;
+        if (!result.more && !view.hasGap) return undefined;
       }
     } finally {
       this.catchingUp.delete(room);
@@ -381,5 +401,16 @@ interface AckResults {
   history: Result<{ messages: Message[] }>;
 }
 type AckResult<E extends keyof AckResults> = AckResults[E];
+
+/** The server refused a room (its code says why). */
+export class RoomRefusedError extends Error {
+  constructor(
+    readonly room: string,
+    readonly error: ErrorBody,
+  ) {
+    super(error.message);
+    this.name = "RoomRefusedError";
+  }
+}
 
 export type { Ack, ErrorBody };

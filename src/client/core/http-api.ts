@@ -7,6 +7,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Seconds to wait before trying again (from `Retry-After`), when the server said. */
+    readonly retryAfter?: number,
   ) {
     super(message);
     this.name = "ApiError";
@@ -46,10 +48,12 @@ export class HttpApi {
     }
     if (!res.ok) {
       const error = (json as { error?: ErrorBody } | undefined)?.error;
+      const retryAfter = Number(res.headers.get("retry-after") ?? Number.NaN);
       throw new ApiError(
         res.status,
         error?.code ?? "http_error",
         error?.message ?? `HTTP ${res.status}`,
+        Number.isFinite(retryAfter) ? retryAfter : undefined,
       );
     }
     return json as T;

@@ -3,6 +3,7 @@ export {
   type ClientEvents,
   type ClientOptions,
   type ConnectionStatus,
+  RoomRefusedError,
   SwitchboardClient,
 } from "./client.ts";
 export { CookieJar } from "./cookie-jar.ts";

@@ -90,10 +90,11 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerDep
 
 /** Wires the chat events to every new socket. */
 export function acceptChat(io: ChatServer, deps: ChatDeps & { instanceId: string }): void {
+  const limits = { maxMessageLength: deps.maxMessageLength };
   io.on("connection", (socket) => {
     // All sockets of one login share a room, so a logout anywhere can end them all.
     void socket.join(sessionRoom(socket.data.sessionId));
     registerChatHandlers(socket, deps);
-    socket.emit("ready", { user: { name: socket.data.user }, instance: deps.instanceId });
+    socket.emit("ready", { user: { name: socket.data.user }, instance: deps.instanceId, limits });
   });
 }

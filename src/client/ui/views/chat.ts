@@ -12,8 +12,8 @@ import { StatusLine } from "./status-line.ts";
 import { TypingTracker } from "./typing.ts";
 
 /**
- * The server's default MAX_MESSAGE_LENGTH. The server is the authority: a
- * longer limit there is not used here, a shorter one shows as a failed send.
+ * The server's default MAX_MESSAGE_LENGTH, until the server tells its own
+ * limit when the socket connects.
  */
 const MAX_MESSAGE_LENGTH = 2000;
 const OLDER_PAGE = 50;
@@ -58,7 +58,8 @@ export function mountChat(root: HTMLElement, options: ChatViewOptions): () => vo
       try {
         await client.join(room);
       } catch (error) {
-        // Forget it, or every reconnect would try (and fail) to join it again.
+        // A refused room is dropped by the client already; one that failed for another
+        // reason (no answer) is forgotten too, so that joining it is up to the user.
         client.leave(room).catch(() => undefined);
         return `Couldn't join #${room}: ${error instanceof Error ? error.message : "unknown error"}`;
       }
@@ -139,6 +140,7 @@ export function mountChat(root: HTMLElement, options: ChatViewOptions): () => vo
 
   function renderStatus(): void {
     status.render(client.status, client.outbox.sending().length);
+    if (client.limits !== undefined) composer.setMaxLength(client.limits.maxMessageLength);
     chat.dataset.online = String(client.status.state === "connected");
   }
 

@@ -21,7 +21,7 @@ export class Composer {
   private lastTyping = 0;
 
   constructor(
-    private readonly maxLength: number,
+    private maxLength: number,
     private readonly handlers: ComposerHandlers,
   ) {
     this.element = el(
@@ -78,6 +78,12 @@ export class Composer {
     this.handlers.send(text);
     this.field.value = "";
     this.lastTyping = 0;
+    this.update();
+  }
+
+  /** The server's limit, once it said (on connect). */
+  setMaxLength(maxLength: number): void {
+    this.maxLength = maxLength;
     this.update();
   }
 
