@@ -1,0 +1,169 @@
+/**
+ * `npm run cluster -- <command>`: the admin API from a terminal.
+ *
+ *   status               the instances, their state and sockets
+ *   kill ID              SIGKILL an instance (it is replaced, as after a crash)
+ *   stop ID              SIGTERM an instance (it drains and is replaced)
+ *   restart [--rolling]  new instances for all (at once, or one at a time)
+ *   scale N              run N instances (scaling down drains first)
+ *
+ * The router is ROUTER_URL, or --url URL, or http://127.0.0.1:3000.
+ */
+import { parseArgs } from "node:util";
+
+const USAGE = `usage: npm run cluster -- <command> [--url URL]
+
+commands:
+  status               list the instances
+  kill ID              SIGKILL an instance (a crash: it is replaced after a short delay)
+  stop ID              SIGTERM an instance (it drains, and a new one takes its place)
+  restart [--rolling]  replace every instance, all at once or one at a time
+  scale N              run N instances; scaling down drains the ones that go
+
+The cluster is found at --url, else ROUTER_URL, else http://127.0.0.1:3000.`;
+
+interface Instance {
+  id: string;
+  port: number;
+  pid?: number;
+  state: string;
+  startedAt: string;
+  sockets: number;
+  exit?: string;
+}
+
+class CliError extends Error {}
+
+function usage(message?: string): never {
+  if (message !== undefined) process.stderr.write(`${message}\n\n`);
+  process.stderr.write(`${USAGE}\n`);
+  process.exit(2);
+}
+
+async function call(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(new URL(`/_cluster${path}`, base), {
+      method,
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch (error) {
+    const reason =
+      error instanceof Error && error.cause instanceof Error ? error.cause.message : "";
+    throw new CliError(
+      `cannot reach the cluster at ${base} (${reason || "no answer"}); is npm start running?`,
+    );
+  }
+  const text = await res.text();
+  let data: unknown = text;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    // not JSON; shown as it is
+  }
+  if (!res.ok) {
+    const message =
+      typeof data === "object" && data !== null && "error" in data
+        ? (data as { error: { message?: string } }).error.message
+        : text;
+    throw new CliError(`${method} ${path}: HTTP ${res.status}: ${message}`);
+  }
+  return data;
+}
+
+function ago(iso: string): string {
+  const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
+  return `${Math.floor(seconds / 3600)}h${Math.floor((seconds % 3600) / 60)}m`;
+}
+
+function table(instances: Instance[]): string {
+  const rows = [["ID", "STATE", "PORT", "PID", "SOCKETS", "UP"]];
+  for (const i of instances) {
+    const up = i.state === "exited" ? (i.exit ?? "") : ago(i.startedAt);
+    rows.push([i.id, i.state, String(i.port), String(i.pid ?? ""), String(i.sockets), up]);
+  }
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length))) ?? [];
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+function readArgs() {
+  try {
+    return parseArgs({
+      args: process.argv.slice(2),
+      options: {
+        url: { type: "string" },
+        rolling: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      allowPositionals: true,
+    });
+  } catch (error) {
+    return usage(error instanceof Error ? error.message : String(error));
+  }
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = readArgs();
+  if (values.help === true) usage();
+  const base = values.url ?? process.env.ROUTER_URL ?? "http://127.0.0.1:3000";
+  const [command, argument, ...rest] = positionals;
+  if (rest.length > 0) usage(`unexpected arguments: ${rest.join(" ")}`);
+
+  switch (command) {
+    case "status":
+    case undefined: {
+      const instances = (await call(base, "GET", "/instances")) as Instance[];
+      process.stdout.write(`${table(instances)}\n`);
+      return;
+    }
+    case "kill":
+    case "stop": {
+      if (argument === undefined) usage(`${command} needs an instance id (see: status)`);
+      const instance = (await call(
+        base,
+        "POST",
+        `/instances/${encodeURIComponent(argument)}/${command}`,
+      )) as Instance;
+      const what =
+        command === "kill"
+          ? "killed; a new instance replaces it shortly"
+          : "draining; a new instance replaces it";
+      process.stdout.write(`${instance.id} ${what}\n`);
+      return;
+    }
+    case "restart": {
+      const strategy = values.rolling === true ? "rolling" : "all";
+      process.stdout.write(
+        `restarting ${strategy === "all" ? "all instances at once" : "one instance at a time"}…\n`,
+      );
+      const instances = (await call(base, "POST", "/restart", { strategy })) as Instance[];
+      process.stdout.write(`${table(instances.filter((i) => i.state !== "exited"))}\n`);
+      return;
+    }
+    case "scale": {
+      const n = Number(argument);
+      if (argument === undefined || !Number.isInteger(n))
+        usage("scale needs a whole number of instances");
+      const instances = (await call(base, "POST", "/scale", { instances: n })) as Instance[];
+      process.stdout.write(`${table(instances.filter((i) => i.state !== "exited"))}\n`);
+      return;
+    }
+    default:
+      usage(`unknown command: ${command}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`cluster: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
