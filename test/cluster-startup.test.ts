@@ -61,21 +61,29 @@ describe("npm start when a part cannot start", () => {
     assert.doesNotMatch(cluster.output, /^instance/m, "nothing was started");
   });
 
-  test("when the router's port is taken it stops Redis and the instances and exits 1", async () => {
+  test("when the router's port is taken it says so before starting anything", async () => {
     const squatter: Server = createServer();
     await new Promise<void>((resolve) => squatter.listen(0, resolve));
     cleanups.push(() => new Promise((resolve) => squatter.close(resolve)));
     const address = squatter.address();
     assert.ok(address !== null && typeof address === "object");
+    const cluster = await TestCluster.spawn({ env: { PORT: String(address.port) } });
+    cleanups.push(() => cluster.stop());
+    assert.equal(await cluster.exitCode(), 1);
+    assert.match(cluster.output, new RegExp(`port ${address.port} is not available: EADDRINUSE`));
+    assert.deepEqual(cluster.printedPids(), [], "nothing was started");
+  });
+
+  test("when an instance cannot start it stops Redis and the other instances and exits 1", async () => {
     const cluster = await TestCluster.spawn({
-      instances: 1,
-      env: { PORT: String(address.port) },
+      instances: 2,
+      env: { INSTANCE_ENTRY: "test/helpers/no-such-instance.ts", START_TIMEOUT_MS: "20000" },
     });
     cleanups.push(() => cluster.stop());
     assert.equal(await cluster.exitCode(60_000), 1);
-    assert.match(cluster.output, /could not start: .*EADDRINUSE/);
-    const printed = cluster.printedPids();
-    assert.equal(printed.length, 2, "Redis and one instance had started");
-    assert.deepEqual(await cluster.stop(), [], "and the supervisor stopped both itself");
+    assert.match(cluster.output, /could not start: instance i-[0-9a-f]{6} exited while starting/);
+    assert.match(cluster.output, /no-such-instance/, "the instance's own output is shown");
+    assert.equal(cluster.printedPids().length, 1, "Redis had started");
+    assert.deepEqual(await cluster.stop(), [], "and the supervisor stopped it itself");
   });
 });

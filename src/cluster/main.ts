@@ -1,4 +1,5 @@
 import { mkdir } from "node:fs/promises";
+import { createServer } from "node:net";
 import { join, relative } from "node:path";
 import { BackendTable, createRouter, type Router } from "../router/index.ts";
 import { createAdminApi } from "./admin-api.ts";
@@ -14,6 +15,9 @@ import { Supervisor } from "./supervisor.ts";
  * the sticky router on PORT, in that order; SIGINT or SIGTERM stops them in
  * the reverse order and leaves no process behind.
  */
+
+/** Signals closer together than this are one request to stop. */
+const SIGNAL_REPEAT_MS = 1500;
 
 process.stdout.on("error", () => {});
 process.stderr.on("error", () => {});
@@ -32,6 +36,19 @@ function withoutPassword(url: string): string {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Fails early, before anything is started, when the router's port is taken. */
+function checkPortFree(port: number, host: string | undefined): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", (error: NodeJS.ErrnoException) => {
+      const hint = error.code === "EADDRINUSE" ? " (is another npm start running? set PORT)" : "";
+      reject(new Error(`port ${port} is not available: ${error.code ?? error.message}${hint}`));
+    });
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
 }
 
 async function main(): Promise<void> {
@@ -86,12 +103,17 @@ async function main(): Promise<void> {
     if (redis !== undefined) redis.child.kill("SIGKILL");
   };
 
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping !== undefined) {
+      // A Ctrl-C reaches both npm and this process, and npm passes its copy on:
+      // the same key press arrives twice. Only a later one means "now".
+      if (Date.now() - firstSignalAt < SIGNAL_REPEAT_MS) return;
       print(`${signal} again: killing everything now`);
       killAllNow();
       process.exit(130);
     }
+    firstSignalAt = Date.now();
     print(`${signal}: stopping the router, the instances and Redis…`);
     stopping = stopAll().then(() => {
       print("Switchboard stopped");
@@ -110,6 +132,7 @@ async function main(): Promise<void> {
   });
 
   try {
+    await checkPortFree(config.port, config.host);
     await mkdir(logDir, { recursive: true });
     let redisUrl: string;
     if (config.redisUrl !== undefined) {

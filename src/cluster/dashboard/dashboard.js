@@ -3,6 +3,7 @@
 
 const API = "/_cluster";
 const POLL_MS = 1000;
+const MAX_EXITED_ROWS = 5;
 
 const $ = (id) => document.getElementById(id);
 
@@ -36,7 +37,13 @@ function render(stats) {
   $("summary").textContent =
     `${running} of ${stats.desired} instances running · ${stats.sockets} sockets · ` +
     `${stats.messagesPerSecond} messages/s · Redis ${stats.redis}`;
-  const rows = stats.instances.map((instance) => {
+  // Live instances first; the last few that exited below them, newest first.
+  const live = stats.instances.filter((i) => i.state !== "exited");
+  const gone = stats.instances
+    .filter((i) => i.state === "exited")
+    .sort((a, b) => Date.parse(b.exitedAt) - Date.parse(a.exitedAt))
+    .slice(0, MAX_EXITED_ROWS);
+  const rows = [...live, ...gone].map((instance) => {
     const tr = document.createElement("tr");
     tr.className = instance.state;
     tr.append(
