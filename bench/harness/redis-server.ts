@@ -6,11 +6,12 @@ import { join } from "node:path";
 import { freePort } from "./ports.ts";
 
 /**
- * A real `redis-server` of the test's own, on a free port, in a temporary
- * folder. `restart()` stops and starts it on the same port with the same data
- * (append-only file on), as an operator's restart would.
+ * A real `redis-server` of our own, on a free port, in a temporary folder,
+ * for tests, the chaos run and the benchmark. `restart()` stops and starts it
+ * on the same port with the same data (append-only file on), as an
+ * operator's restart would.
  */
-export class TestRedis {
+export class RedisServer {
   readonly port: number;
   readonly dir: string;
   private child: ChildProcess | undefined;
@@ -24,9 +25,9 @@ export class TestRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(options: { persistence?: boolean } = {}): Promise<TestRedis> {
+  static async start(options: { persistence?: boolean } = {}): Promise<RedisServer> {
     const dir = await mkdtemp(join(tmpdir(), "sb-redis-"));
-    const redis = new TestRedis(await freePort(), dir);
+    const redis = new RedisServer(await freePort(), dir);
     redis.persistence = options.persistence ?? true;
     await redis.spawn();
     return redis;

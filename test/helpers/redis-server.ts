@@ -1,0 +1,1 @@
+export { RedisServer as TestRedis, waitForPort } from "../../bench/harness/redis-server.ts";
