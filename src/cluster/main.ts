@@ -159,6 +159,8 @@ async function main(): Promise<void> {
         SESSION_SECRET: sessionSecret,
         SESSION_COOKIE_NAME: config.sessionCookieName,
         DRAIN_TIMEOUT_MS: String(config.drainTimeoutMs),
+        // Instances are reached through the router only.
+        HOST: "127.0.0.1",
       },
       startTimeoutMs: config.startTimeoutMs,
       stopTimeoutMs: config.stopTimeoutMs,

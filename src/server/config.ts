@@ -8,6 +8,8 @@ import { z } from "zod";
 export interface Config {
   /** HTTP port. @default 3000 (PORT; Cloud Foundry sets it) */
   port: number;
+  /** Address to listen on. @default all interfaces (HOST) */
+  host: string | undefined;
   /** @default "redis://127.0.0.1:6379" (REDIS_URL, or a Redis service in VCAP_SERVICES) */
   redisUrl: string;
   /** Signs the session cookie. Required in production; in development one is shared through Redis. */
@@ -74,6 +76,7 @@ const integer = (name: string, fallback: number, min: number, max: number) =>
 const envSchema = z.object({
   NODE_ENV: z.string().optional(),
   PORT: integer("PORT", 3000, 0, 65535),
+  HOST: z.string().min(1).optional(),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, "REDIS_URL must start with redis:// or rediss://")
@@ -162,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     (e.CF_INSTANCE_INDEX === undefined ? `i-${random}` : `cf-${e.CF_INSTANCE_INDEX}-${random}`);
   return {
     port: e.PORT,
+    host: e.HOST,
     redisUrl: e.REDIS_URL ?? redisUrlFromVcap(e.VCAP_SERVICES) ?? "redis://127.0.0.1:6379",
     sessionSecret: e.SESSION_SECRET,
     sessionCookieName: e.SESSION_COOKIE_NAME,

@@ -106,7 +106,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
 
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
-    http.listen(config.port, () => resolve());
+    http.listen(config.port, config.host, () => resolve());
   });
   const port = (http.address() as AddressInfo).port;
   log.info({ port }, "listening");
