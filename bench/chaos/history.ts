@@ -1,0 +1,46 @@
+import { createClient } from "redis";
+import type { Message } from "../../src/protocol/index.ts";
+import { Keys } from "../../src/server/store/keys.ts";
+import { parseMessage } from "../../src/server/store/message-store.ts";
+
+/** Reads what Redis stored: the ground truth the clients are checked against. */
+export class StoredHistory {
+  private readonly keys: Keys;
+
+  private constructor(
+    private readonly client: ReturnType<typeof createClient>,
+    prefix: string,
+  ) {
+    this.keys = new Keys(prefix);
+  }
+
+  static async connect(url: string, prefix = "sb"): Promise<StoredHistory> {
+    const client = createClient({ url, socket: { reconnectStrategy: () => 100 } });
+    client.on("error", () => undefined);
+    await client.connect();
+    return new StoredHistory(client, prefix);
+  }
+
+  /** The latest offset of each room. */
+  async latest(rooms: readonly string[]): Promise<Map<string, number>> {
+    const values = await Promise.all(
+      rooms.map((room) => this.client.get(this.keys.room(room).seq)),
+    );
+    return new Map(rooms.map((room, i) => [room, Number(values[i] ?? 0)]));
+  }
+
+  /** Every message kept for the room, oldest first. */
+  async all(room: string): Promise<Message[]> {
+    const entries = (await this.client.sendCommand([
+      "XRANGE",
+      this.keys.room(room).log,
+      "-",
+      "+",
+    ])) as [string, string[]][];
+    return entries.map(([, fields]) => parseMessage(fields[1] ?? "{}"));
+  }
+
+  async close(): Promise<void> {
+    await this.client.close().catch(() => this.client.destroy());
+  }
+}
