@@ -58,7 +58,7 @@ export class ChatLoad {
       this.watch(entry);
       this.clients.push(entry);
     }
-    await Promise.all(prepared.map((entry) => connected(entry.client)));
+    await Promise.all(prepared.map((entry) => entry.client.open()));
   }
 
   private watch({ client, ledger }: LoadClient): void {
@@ -114,19 +114,4 @@ export class ChatLoad {
     this.stopSending();
     for (const { client } of this.clients) client.close();
   }
-}
-
-function connected(client: SwitchboardClient): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const off = client.on("status", (status) => {
-      if (status.state === "connected") {
-        off();
-        resolve();
-      } else if (status.state === "logged-out") {
-        off();
-        reject(new Error("logged out while connecting"));
-      }
-    });
-    client.start();
-  });
 }

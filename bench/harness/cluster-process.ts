@@ -1,11 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort } from "./ports.ts";
+import { freePort, portAccepts } from "./ports.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -37,16 +36,7 @@ function alive(pid: number): boolean {
 }
 
 /** True when something accepts TCP connections on the port. */
-export function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
+export const portOpen = portAccepts;
 
 /**
  * The supervisor (`npm start` without its build step) as a child process, for

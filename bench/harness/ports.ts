@@ -1,19 +1,2 @@
-import { createServer } from "node:net";
-
-/** A TCP port that was free a moment ago, picked by the OS. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      if (address === null || typeof address === "string") {
-        server.close();
-        reject(new Error("no port"));
-        return;
-      }
-      server.close(() => resolve(address.port));
-    });
-  });
-}
+/** Port helpers shared by the supervisor, the tests, the chaos run and the benchmark. */
+export { freePort, portAccepts } from "../../src/cluster/child-process.ts";

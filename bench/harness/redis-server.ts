@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "./ports.ts";
+import { freePort, portAccepts } from "./ports.ts";
 
 /**
  * A real `redis-server` of our own, on a free port, in a temporary folder,
@@ -85,14 +84,7 @@ export async function waitForPort(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, "127.0.0.1");
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
+    const ok = await portAccepts(port);
     if (ok) return;
     if (gaveUp()) throw new Error(`process for port ${port} exited before listening`);
     if (Date.now() > deadline)

@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 
 /** How a child process ended. */
 export interface ExitInfo {
@@ -80,6 +80,18 @@ export class OutputLog {
     this.lines.push(line);
     if (this.lines.length > this.keep) this.lines.shift();
   }
+}
+
+/** True when something accepts TCP connections on the loopback port. */
+export function portAccepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
 }
 
 /** A TCP port that was free a moment ago, picked by the OS. */

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { integer } from "../server/config.ts";
 
 /** The repository root: instances run from here, so that `--import tsx` resolves. */
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -41,14 +42,6 @@ export interface ClusterConfig {
 
 /** Scale limit: more instances than this on one machine is a typo, not a plan. */
 export const MAX_INSTANCES = 32;
-
-const integer = (name: string, fallback: number, min: number, max: number) =>
-  z.coerce
-    .number({ error: `${name} must be a number` })
-    .int(`${name} must be an integer`)
-    .min(min, `${name} must be at least ${min}`)
-    .max(max, `${name} must be at most ${max}`)
-    .default(fallback);
 
 const envSchema = z.object({
   PORT: integer("PORT", 3000, 0, 65535),

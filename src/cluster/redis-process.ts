@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:fs";
 import { access, mkdir } from "node:fs/promises";
-import { connect } from "node:net";
 import { delimiter, join } from "node:path";
 import {
   delay,
@@ -10,6 +9,7 @@ import {
   freePort,
   isAlive,
   OutputLog,
+  portAccepts,
   terminate,
 } from "./child-process.ts";
 
@@ -44,17 +44,6 @@ export async function findRedisServer(path = process.env.PATH ?? ""): Promise<st
     }
   }
   return undefined;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
 
 /**
@@ -102,7 +91,7 @@ export class RedisProcess {
     const redis = new RedisProcess(child, port, dir, log);
     adopt(redis);
     const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-    while (!(await accepts(port))) {
+    while (!(await portAccepts(port))) {
       if (!isAlive(child)) {
         const exit = await exitOf(child);
         throw new Error(

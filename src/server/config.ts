@@ -65,7 +65,8 @@ export interface Config {
   production: boolean;
 }
 
-const integer = (name: string, fallback: number, min: number, max: number) =>
+/** An integer setting with bounds and a default, whose errors name the variable. */
+export const integer = (name: string, fallback: number, min: number, max: number) =>
   z.coerce
     .number({ error: `${name} must be a number` })
     .int(`${name} must be an integer`)

@@ -34,19 +34,7 @@ export async function connectedClient(
   options: Partial<ClientOptions> = {},
 ): Promise<SwitchboardClient> {
   const client = new SwitchboardClient({ url: baseUrl, http, ...options });
-  const connected = new Promise<void>((resolve, reject) => {
-    const off = client.on("status", (status) => {
-      if (status.state === "connected") {
-        off();
-        resolve();
-      } else if (status.state === "logged-out") {
-        off();
-        reject(new Error("logged out"));
-      }
-    });
-  });
-  client.start();
-  await connected;
+  await client.open();
   return client;
 }
 

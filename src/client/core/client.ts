@@ -112,6 +112,22 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     void this.connect();
   }
 
+  /** Starts, and resolves once connected with every room loaded; rejects when logged out. */
+  open(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const off = this.on("status", (status) => {
+        if (status.state === "connected") {
+          off();
+          resolve();
+        } else if (status.state === "logged-out") {
+          off();
+          reject(new Error("the session is gone (logged out)"));
+        }
+      });
+      this.start();
+    });
+  }
+
   close(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
