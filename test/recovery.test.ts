@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { JoinResult, Message, Result } from "../src/protocol/index.ts";
+import { TestInstance } from "./helpers/instance.ts";
+import { TestRedis } from "./helpers/redis-server.ts";
+import {
+  connectedClient,
+  type RawSocket,
+  rawSocket,
+  registeredUser,
+  socketReady,
+  uniqueName,
+} from "./helpers/users.ts";
+
+/** Catching up after a gap: in pages, and honestly when the history no longer reaches back. */
+let redis: TestRedis;
+let short: TestInstance;
+let long: TestInstance;
+const sockets: RawSocket[] = [];
+
+before(async () => {
+  redis = await TestRedis.start({ persistence: false });
+  const env = {
+    REDIS_URL: redis.url,
+    SESSION_SECRET: "test-secret-0123456789abcdef",
+    MESSAGE_RATE_PER_SECOND: "0",
+  };
+  [short, long] = await Promise.all([
+    TestInstance.start({ ...env, INSTANCE_ID: "short", HISTORY_SIZE: "10" }),
+    TestInstance.start({ ...env, INSTANCE_ID: "long" }),
+  ]);
+});
+
+after(async () => {
+  for (const socket of sockets) socket.disconnect();
+  await Promise.all([short?.stop("SIGKILL"), long?.stop("SIGKILL")]);
+  await redis?.close();
+});
+
+async function roomWith(target: TestInstance, count: number) {
+  const user = await registeredUser(target.url);
+  const socket = rawSocket(target.url, user.jar, ["websocket"]);
+  sockets.push(socket);
+  await socketReady(socket);
+  const room = uniqueName("r").toLowerCase();
+  const first = (await socket.emitWithAck("room:join", { room })) as Result<JoinResult>;
+  assert.ok(first.ok);
+  await Promise.all(
+    Array.from({ length: count }, (_unused, i) =>
+      socket.emitWithAck("message:send", { room, text: `m${i + 1}`, clientId: `c${i + 1}` }),
+    ),
+  );
+  return { user, socket, room, epoch: first.epoch };
+}
+
+test("a gap longer than a page is replayed in pages, in order, with more: true until the end", async () => {
+  const { socket, room, epoch } = await roomWith(long, 450);
+  const offsets: number[] = [];
+  let since = { epoch, offset: 5 };
+  const pages: boolean[] = [];
+  for (let i = 0; i < 10; i++) {
+    const page = (await socket.emitWithAck("room:join", { room, since })) as Result<JoinResult>;
+    assert.ok(page.ok);
+    assert.equal(page.recovered, true);
+    assert.ok(page.messages.length <= 200);
+    offsets.push(...page.messages.map((m: Message) => m.offset));
+    pages.push(page.more);
+    if (!page.more) break;
+    since = { epoch, offset: page.messages.at(-1)?.offset ?? 0 };
+  }
+  assert.deepEqual(pages, [true, true, false]);
+  assert.deepEqual(
+    offsets,
+    Array.from({ length: 445 }, (_unused, i) => i + 6),
+  );
+});
+
+test("when the history no longer reaches back, the answer is recovered: false with the latest", async () => {
+  const { socket, room, epoch } = await roomWith(short, 300);
+  const answer = (await socket.emitWithAck("room:join", {
+    room,
+    since: { epoch, offset: 1 },
+  })) as Result<JoinResult>;
+  assert.ok(answer.ok);
+  assert.equal(answer.recovered, false);
+  assert.equal(answer.offset, 300);
+  assert.equal(answer.messages.at(-1)?.offset, 300);
+  assert.ok((answer.messages[0]?.offset ?? 0) > 2, "the trimmed start is not offered as a replay");
+});
+
+test("the client module reloads a room it cannot recover, and then goes on in order", async () => {
+  const { user, room } = await roomWith(short, 5);
+  const client = await connectedClient(long.url, user.http, { rooms: [room] });
+  try {
+    const view = client.rooms.get(room);
+    assert.ok(view);
+    assert.deepEqual(
+      view.messages.map((m) => m.offset),
+      [1, 2, 3, 4, 5],
+    );
+    // Pretend the client was away while the room moved on past its history.
+    client.close();
+    // Stored through the instance with the short history, so the room's stream is trimmed.
+    const other = rawSocket(short.url, user.jar, ["websocket"]);
+    sockets.push(other);
+    await socketReady(other);
+    assert.ok(((await other.emitWithAck("room:join", { room })) as Result<JoinResult>).ok);
+    for (let i = 6; i <= 400; i++) {
+      await other.emitWithAck("message:send", { room, text: `m${i}`, clientId: `later${i}` });
+    }
+    const resets: boolean[] = [];
+    client.on("room", (_view, change) => resets.push(change.reset));
+    await client.open();
+    assert.deepEqual(resets, [true], "one reload, no replay of a history that is gone");
+    assert.equal(view.offset, 400);
+    const shown = view.messages.map((m) => m.offset);
+    assert.deepEqual(
+      shown,
+      Array.from({ length: shown.length }, (_unused, i) => 401 - shown.length + i),
+    );
+  } finally {
+    client.close();
+  }
+});
