@@ -12,6 +12,12 @@ export interface Config {
   host: string | undefined;
   /** @default "redis://127.0.0.1:6379" (REDIS_URL, or a Redis service in VCAP_SERVICES) */
   redisUrl: string;
+  /**
+   * Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES, comma-separated
+   * redis:// URLs). When set, REDIS_URL is not used: keys are spread over the
+   * cluster's shards and messages travel by sharded pub/sub. @default none
+   */
+  redisClusterNodes: string[];
   /** Signs the session cookie. Required in production; in development one is shared through Redis. */
   sessionSecret: string | undefined;
   /** @default "JSESSIONID": the name Cloud Foundry's router keys sticky sessions on */
@@ -82,6 +88,22 @@ const envSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, "REDIS_URL must start with redis:// or rediss://")
     .optional(),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .default("")
+    .transform((raw) =>
+      raw
+        .split(",")
+        .map((url) => url.trim())
+        .filter((url) => url !== ""),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(/^rediss?:\/\//, "REDIS_CLUSTER_NODES must be redis:// URLs, comma-separated"),
+      ),
+    ),
   SESSION_SECRET: z.string().min(16, "SESSION_SECRET must be at least 16 characters").optional(),
   SESSION_COOKIE_NAME: z
     .string()
@@ -168,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     redisUrl: e.REDIS_URL ?? redisUrlFromVcap(e.VCAP_SERVICES) ?? "redis://127.0.0.1:6379",
+    redisClusterNodes: e.REDIS_CLUSTER_NODES,
     sessionSecret: e.SESSION_SECRET,
     sessionCookieName: e.SESSION_COOKIE_NAME,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,

@@ -4,7 +4,11 @@ import type { Config } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import { createSessionMiddleware, resolveSessionSecret, sessionRoom } from "./http/session.ts";
 import type { Logger } from "./logger.ts";
-import { startMessageFanout } from "./realtime/message-fanout.ts";
+import {
+  type MessageFanout,
+  roomChannelFanout,
+  sharedChannelFanout,
+} from "./realtime/message-fanout.ts";
 import { PresenceTracker } from "./realtime/presence-tracker.ts";
 import { startSessionWatch } from "./realtime/session-watch.ts";
 import { acceptChat, createSocketServer } from "./realtime/socket-server.ts";
@@ -14,7 +18,7 @@ import { Keys } from "./store/keys.ts";
 import { MessageStore } from "./store/message-store.ts";
 import { PresenceStore } from "./store/presence-store.ts";
 import { RateLimitStore } from "./store/rate-limit-store.ts";
-import { connectRedis } from "./store/redis-connection.ts";
+import { connectRedis, type RedisClient, type RedisCluster } from "./store/redis-connection.ts";
 
 export interface Instance {
   readonly id: string;
@@ -28,7 +32,10 @@ export interface Instance {
 /** Starts one chat instance: HTTP API, pages and Socket.IO, with all state in Redis. */
 export async function startInstance(config: Config, log: Logger): Promise<Instance> {
   const keys = new Keys(config.keyPrefix);
-  const redis = await connectRedis(config.redisUrl, log);
+  const redis = await connectRedis(
+    { url: config.redisUrl, clusterNodes: config.redisClusterNodes },
+    log,
+  );
   const secret = await resolveSessionSecret(redis, keys, config.sessionSecret);
   const sessionOptions = {
     secret,
@@ -37,7 +44,12 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
   };
   const httpSession = createSessionMiddleware(redis.command, keys, sessionOptions, true);
   const socketSession = createSessionMiddleware(redis.command, keys, sessionOptions, false);
-  const messages = new MessageStore(redis.send, keys, config.historySize);
+  const messages = new MessageStore(
+    redis.send,
+    keys,
+    config.historySize,
+    redis.mode === "single" ? "shared" : "room",
+  );
   const accounts = new AccountStore(redis.send, keys);
   const rateLimits = new RateLimitStore(redis.send, keys);
   const presenceStore = new PresenceStore(
@@ -84,11 +96,16 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     isDraining: () => draining,
   });
   const tracker = new PresenceTracker(presenceStore, io, log, config.presenceHeartbeatMs);
+  const fanout: MessageFanout =
+    redis.mode === "single"
+      ? await sharedChannelFanout(redis.subscriber as RedisClient, keys, io, log)
+      : roomChannelFanout(redis.subscriber as RedisCluster, keys, io, log);
   acceptChat(io, {
     log,
     instanceId: config.instanceId,
     messages,
     presence: tracker,
+    fanout,
     redisReady: redis.isReady,
     rateLimits,
     messageRatePerSecond: config.messageRatePerSecond,
@@ -100,7 +117,6 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
       stored += 1;
     },
   });
-  const stopFanout = await startMessageFanout(redis.subscriber, keys, io, log);
   const stopSessionWatch = startSessionWatch(io, redis.send, keys, log, config.sessionCheckMs);
   tracker.start();
 
@@ -128,7 +144,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     }
     await step("presence", () => tracker.stop());
     await step("sockets", () => chat.close());
-    await step("fanout", stopFanout);
+    await step("fanout", () => fanout.close());
     await step("redis", () => redis.close());
     log.info("closed");
   };

@@ -3,7 +3,7 @@ import { RedisStore } from "connect-redis";
 import type { RequestHandler } from "express";
 import session from "express-session";
 import type { Keys } from "../store/keys.ts";
-import type { RedisClient, RedisConnections } from "../store/redis-connection.ts";
+import type { RedisConnection, RedisConnections } from "../store/redis-connection.ts";
 
 declare module "express-session" {
   interface SessionData {
@@ -23,7 +23,7 @@ export interface SessionOptions {
  * Cloud Foundry's router keys sticky sessions on.
  */
 export function createSessionMiddleware(
-  client: RedisClient,
+  client: RedisConnection,
   keys: Keys,
   options: SessionOptions,
   rolling: boolean,
@@ -61,8 +61,9 @@ export async function resolveSessionSecret(
   configured: string | undefined,
 ): Promise<string> {
   if (configured !== undefined) return configured;
-  await redis.send(["SET", keys.sessionSecret, randomBytes(32).toString("base64url"), "NX"]);
-  const secret = await redis.send<string | null>(["GET", keys.sessionSecret]);
+  const key = keys.sessionSecret;
+  await redis.send(["SET", key, randomBytes(32).toString("base64url"), "NX"], key);
+  const secret = await redis.send<string | null>(["GET", key], key);
   if (secret === null) throw new Error("the session secret vanished from Redis");
   return secret;
 }

@@ -19,6 +19,7 @@ import type { MessageStore } from "../store/message-store.ts";
 import type { RateLimitStore } from "../store/rate-limit-store.ts";
 import { parseInput } from "../validate.ts";
 import { ackOf, handleWithAck, onUnknown } from "./ack.ts";
+import type { MessageFanout } from "./message-fanout.ts";
 import type { PresenceTracker } from "./presence-tracker.ts";
 import type { ChatSocket } from "./types.ts";
 
@@ -26,6 +27,7 @@ export interface ChatDeps {
   log: Logger;
   messages: MessageStore;
   presence: PresenceTracker;
+  fanout: MessageFanout;
   redisReady: () => boolean;
   rateLimits: RateLimitStore;
   /** Steady messages per second per user; 0 turns the limit off. */
@@ -101,7 +103,7 @@ export function registerChatHandlers(socket: ChatSocket, deps: ChatDeps): void {
         // or in the reply (or both; the client keeps one per id).
         socket.data.rooms.add(room);
         await socket.join(room);
-        await presence.enter(room, user);
+        await Promise.all([deps.fanout.watch(room), presence.enter(room, user)]);
       }
       const [state, members] = await Promise.all([
         catchUp(messages, room, since),
@@ -119,7 +121,7 @@ export function registerChatHandlers(socket: ChatSocket, deps: ChatDeps): void {
       const { room } = parseInput(leaveSchema, payload);
       if (socket.data.rooms.delete(room)) {
         await socket.leave(room);
-        await presence.exit(room, user);
+        await Promise.all([deps.fanout.unwatch(room), presence.exit(room, user)]);
       }
       return { room };
     },
@@ -195,9 +197,11 @@ export function registerChatHandlers(socket: ChatSocket, deps: ChatDeps): void {
 
   socket.on("disconnect", () => {
     for (const room of socket.data.rooms) {
-      presence.exit(room, user).catch((error: unknown) => {
-        deps.log.warn({ err: error }, "presence exit failed");
-      });
+      Promise.all([deps.fanout.unwatch(room), presence.exit(room, user)]).catch(
+        (error: unknown) => {
+          deps.log.warn({ err: error }, "leaving a room on disconnect failed");
+        },
+      );
     }
     socket.data.rooms.clear();
   });

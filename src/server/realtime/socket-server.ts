@@ -1,5 +1,4 @@
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
-import { createAdapter } from "@socket.io/redis-adapter";
 import type { Request, RequestHandler } from "express";
 import { Server } from "socket.io";
 import { originAllowed } from "../http/origin.ts";
@@ -44,9 +43,7 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerDep
     pingInterval: 25_000,
     pingTimeout: 20_000,
     maxHttpBufferSize: deps.maxHttpBufferSize,
-    adapter: createAdapter(deps.redis.adapterPublisher, deps.redis.subscriber, {
-      key: deps.keys.adapterPrefix,
-    }),
+    adapter: deps.redis.adapter(deps.keys.adapterPrefix),
   });
 
   io.engine.use(onlyForHandshake(deps.session));

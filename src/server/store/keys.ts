@@ -51,9 +51,14 @@ export class Keys {
     return `${this.prefix}:sio`;
   }
 
-  /** Channel that carries every stored message to every instance. */
+  /** One Redis: the channel that carries every stored message to every instance. */
   get messageChannel(): string {
     return `${this.prefix}:messages`;
+  }
+
+  /** Redis Cluster: the sharded channel of one room, in the slot of the room's keys. */
+  roomChannel(room: string): string {
+    return `${this.prefix}:{room:${room}}:messages`;
   }
 
   room(room: string): RoomKeys {

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 
-/** Sends one raw command; the first key lets a cluster client route it. */
-export type SendCommand = <T>(args: string[], firstKey?: string) => Promise<T>;
+/** Sends one raw command; the key it touches first routes it on a Redis Cluster. */
+export type SendCommand = <T>(args: string[], firstKey: string) => Promise<T>;
 
 /**
  * A Lua script from `lua/<name>.lua`, run with EVALSHA and loaded with EVAL
@@ -17,7 +17,11 @@ export class LuaScript {
     this.sha = createHash("sha1").update(this.source).digest("hex");
   }
 
-  async run<T>(send: SendCommand, keys: string[], args: (string | number)[]): Promise<T> {
+  async run<T>(
+    send: SendCommand,
+    keys: [string, ...string[]],
+    args: (string | number)[],
+  ): Promise<T> {
     const tail = [String(keys.length), ...keys, ...args.map(String)];
     try {
       return await send<T>(["EVALSHA", this.sha, ...tail], keys[0]);

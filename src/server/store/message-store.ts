@@ -30,6 +30,8 @@ export class MessageStore {
     private readonly send: SendCommand,
     private readonly keys: Keys,
     private readonly historySize: number,
+    /** "shared": one channel for all rooms (one Redis); "room": a sharded channel per room (Cluster). */
+    private readonly channels: "shared" | "room" = "shared",
   ) {}
 
   /**
@@ -51,7 +53,8 @@ export class MessageStore {
         input.clientId,
         this.historySize,
         DEDUP_TTL_SECONDS,
-        this.keys.messageChannel,
+        this.channels === "shared" ? this.keys.messageChannel : this.keys.roomChannel(input.room),
+        this.channels === "shared" ? "PUBLISH" : "SPUBLISH",
       ],
     );
     return { message: parseMessage(json), created: created === 1 };

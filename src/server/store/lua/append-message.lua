@@ -7,7 +7,7 @@
   ARGV[1] epoch to use when the room has none   ARGV[2] message id
   ARGV[3] room   ARGV[4] user   ARGV[5] text   ARGV[6] ts (ms)
   ARGV[7] clientId   ARGV[8] history size   ARGV[9] dedup TTL (s)
-  ARGV[10] channel to publish on
+  ARGV[10] channel to publish on   ARGV[11] PUBLISH, or SPUBLISH on Redis Cluster
 
   Returns { 1, json } for a new message, { 0, json } for a clientId already
   stored (the stored message, unchanged).
@@ -37,5 +37,5 @@ local message = cjson.encode({
 
 redis.call("XADD", KEYS[1], "MAXLEN", "~", ARGV[8], offset .. "-0", "m", message)
 redis.call("SET", KEYS[4], message, "EX", ARGV[9])
-redis.call("PUBLISH", ARGV[10], message)
+redis.call(ARGV[11], ARGV[10], message)
 return { 1, message }
