@@ -18,7 +18,7 @@ import { Keys } from "./store/keys.ts";
 import { MessageStore } from "./store/message-store.ts";
 import { PresenceStore } from "./store/presence-store.ts";
 import { RateLimitStore } from "./store/rate-limit-store.ts";
-import { connectRedis, type RedisClient, type RedisCluster } from "./store/redis-connection.ts";
+import { connectRedis } from "./store/redis-connection.ts";
 
 export interface Instance {
   readonly id: string;
@@ -98,8 +98,8 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
   const tracker = new PresenceTracker(presenceStore, io, log, config.presenceHeartbeatMs);
   const fanout: MessageFanout =
     redis.mode === "single"
-      ? await sharedChannelFanout(redis.subscriber as RedisClient, keys, io, log)
-      : roomChannelFanout(redis.subscriber as RedisCluster, keys, io, log);
+      ? await sharedChannelFanout(redis.subscriber, keys, io, log)
+      : roomChannelFanout(redis.subscriber, keys, io, log);
   acceptChat(io, {
     log,
     instanceId: config.instanceId,

@@ -18,15 +18,19 @@ export type SocketIoAdapter =
  * connection refuses work at once while Redis is down (no offline queue), so
  * that a chat message fails fast with `unavailable` instead of hanging.
  */
-export interface RedisConnections {
+export type RedisConnections =
+  | Connections<"single", RedisClient>
+  | Connections<"cluster", RedisCluster>;
+
+interface Connections<Mode extends "single" | "cluster", C extends RedisConnection> {
   /** "single": one Redis, one channel for all messages; "cluster": sharded pub/sub per room. */
-  mode: "single" | "cluster";
+  mode: Mode;
   /** Commands; fails fast while Redis is unreachable. */
-  command: RedisConnection;
+  command: C;
   /** Subscriber for the message channels and the Socket.IO adapter. */
-  subscriber: RedisConnection;
+  subscriber: C;
   /** Publisher of the Socket.IO adapter; queues while Redis is down. */
-  adapterPublisher: RedisConnection;
+  adapterPublisher: C;
   send: SendCommand;
   /** The Socket.IO adapter that fits the mode (classic or sharded pub/sub). */
   adapter(prefix: string): SocketIoAdapter;
