@@ -25,7 +25,8 @@ const { values } = parseArgs({
 const clients = Number(values.clients);
 const rooms = Array.from({ length: Number(values.rooms) }, (_r, i) => `chaos-${i}`);
 const started = new Date();
-const cluster = await LocalChaosCluster.start(3);
+// The build that `npm run chaos` just made: instances start on plain Node, as in production.
+const cluster = await LocalChaosCluster.start(3, { INSTANCE_ENTRY: "dist/server/main.js" });
 let results: Awaited<ReturnType<typeof runChaos>>;
 try {
   results = await runChaos(cluster, {

@@ -97,6 +97,8 @@ export class ClusterProcess {
         DATA_DIR: dataDir,
         INSTANCES: String(options.instances ?? 3),
         DRAIN_TIMEOUT_MS: "3000",
+        // The source itself, so that a test never runs a stale build.
+        INSTANCE_ENTRY: "src/server/main.ts",
         ...options.env,
       },
       stdio: ["ignore", "pipe", "pipe"],

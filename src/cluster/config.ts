@@ -34,7 +34,11 @@ export interface ClusterConfig {
   startTimeoutMs: number;
   /** Delay before a crashed instance is replaced; doubles while replacements keep failing. @default 500 (RESTART_DELAY_MS) */
   restartDelayMs: number;
-  /** The script each instance runs, relative to the repository. @default "src/server/main.ts" (INSTANCE_ENTRY) */
+  /**
+   * The script each instance runs, relative to the repository: the build that
+   * `npm start` makes first, or a TypeScript file (run through tsx).
+   * @default "dist/server/main.js" (INSTANCE_ENTRY)
+   */
   instanceEntry: string;
   /** How long the router waits for an instance to start answering. @default 60000 (PROXY_TIMEOUT_MS) */
   proxyTimeoutMs: number;
@@ -66,7 +70,7 @@ const envSchema = z.object({
     .optional(),
   START_TIMEOUT_MS: integer("START_TIMEOUT_MS", 30_000, 1000, 600_000),
   RESTART_DELAY_MS: integer("RESTART_DELAY_MS", 500, 0, 60_000),
-  INSTANCE_ENTRY: z.string().min(1).default("src/server/main.ts"),
+  INSTANCE_ENTRY: z.string().min(1).default("dist/server/main.js"),
   PROXY_TIMEOUT_MS: integer("PROXY_TIMEOUT_MS", 60_000, 1000, 3_600_000),
 });
 

@@ -71,12 +71,15 @@ export class InstanceProcess {
   }
 
   /**
-   * `node --import tsx <entry>` with PORT and INSTANCE_ID set. It gets a
+   * `node <entry>` (with `--import tsx` for a TypeScript entry) with PORT and INSTANCE_ID set. It gets a
    * process group of its own, so that a Ctrl-C in the terminal reaches the
    * supervisor only, which then stops everything in order.
    */
   static spawn(id: string, options: InstanceSpawnOptions): InstanceProcess {
-    const child = spawn(process.execPath, ["--import", "tsx", options.entry], {
+    const args = options.entry.endsWith(".ts")
+      ? ["--import", "tsx", options.entry]
+      : [options.entry];
+    const child = spawn(process.execPath, args, {
       cwd: ROOT,
       env: { ...process.env, ...options.env, PORT: String(options.port), INSTANCE_ID: id },
       stdio: ["ignore", "pipe", "pipe"],

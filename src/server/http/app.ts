@@ -1,16 +1,13 @@
-import { fileURLToPath } from "node:url";
 import express, { type RequestHandler } from "express";
 import helmet from "helmet";
 import type { HealthResponse } from "../../protocol/index.ts";
 import type { Logger } from "../logger.ts";
+import { PUBLIC_DIR } from "../paths.ts";
 import type { AccountStore } from "../store/account-store.ts";
 import type { AuthLimits } from "./auth-limits.ts";
 import { authRoutes } from "./auth-routes.ts";
 import { errorHandler, notFound } from "./errors.ts";
 import { originGuard } from "./origin.ts";
-
-/** The built browser app (see scripts/build-client.ts). */
-export const PUBLIC_DIR = fileURLToPath(new URL("../../../dist/public/", import.meta.url));
 
 export interface AppDeps {
   log: Logger;

@@ -1,0 +1,50 @@
+import { copyFile, mkdir, readdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+/**
+ * `npm run build`: the browser app into dist/public (app.js from TypeScript,
+ * pages and styles copied), and the instance into dist/server/main.js (one
+ * file; packages stay in node_modules) with its Lua scripts beside it, so
+ * that an instance starts on plain Node, fast, without compiling anything.
+ */
+const root = fileURLToPath(new URL("..", import.meta.url));
+const ui = `${root}src/client/ui/`;
+const publicDir = `${root}dist/public/`;
+const serverDir = `${root}dist/server/`;
+const lua = `${root}src/server/store/lua/`;
+
+await Promise.all([
+  mkdir(publicDir, { recursive: true }),
+  mkdir(`${serverDir}lua`, { recursive: true }),
+]);
+await Promise.all([
+  build({
+    entryPoints: [`${ui}main.ts`],
+    bundle: true,
+    format: "esm",
+    target: ["es2022"],
+    platform: "browser",
+    minify: true,
+    sourcemap: true,
+    outfile: `${publicDir}app.js`,
+    logLevel: "warning",
+  }),
+  build({
+    entryPoints: [`${root}src/server/main.ts`],
+    bundle: true,
+    format: "esm",
+    target: ["node20"],
+    platform: "node",
+    packages: "external",
+    sourcemap: true,
+    outfile: `${serverDir}main.js`,
+    logLevel: "warning",
+  }),
+]);
+for (const file of await readdir(ui)) {
+  if (/\.(html|css|svg|ico)$/.test(file)) await copyFile(`${ui}${file}`, `${publicDir}${file}`);
+}
+for (const file of await readdir(lua)) {
+  if (file.endsWith(".lua")) await copyFile(`${lua}${file}`, `${serverDir}lua/${file}`);
+}
