@@ -2,7 +2,7 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Config } from "./config.ts";
 import { createApp } from "./http/app.ts";
-import { createSessionMiddleware, resolveSessionSecret, sessionRoom } from "./http/session.ts";
+import { createSessions, resolveSessionSecret, sessionRoom } from "./http/session.ts";
 import type { Logger } from "./logger.ts";
 import {
   type MessageFanout,
@@ -42,8 +42,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     cookieName: config.sessionCookieName,
     ttlSeconds: config.sessionTtlSeconds,
   };
-  const httpSession = createSessionMiddleware(redis.command, keys, sessionOptions, true);
-  const socketSession = createSessionMiddleware(redis.command, keys, sessionOptions, false);
+  const sessions = createSessions(redis.command, keys, sessionOptions);
   const messages = new MessageStore(
     redis.send,
     keys,
@@ -66,7 +65,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     log,
     instanceId: config.instanceId,
     sessionCookieName: config.sessionCookieName,
-    session: httpSession,
+    session: sessions.middleware,
     accounts,
     redisReady: redis.isReady,
     health: () => ({ sockets: io?.engine.clientsCount ?? 0, messages: stored, draining }),
@@ -89,7 +88,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
   io = createSocketServer(http, {
     keys,
     redis,
-    session: socketSession,
+    readSession: (headers) => sessions.readForSocket(headers),
     allowedOrigins: config.allowedOrigins,
     maxSocketsPerSession: config.maxSocketsPerSession,
     maxHttpBufferSize: config.maxHttpBufferSize,

@@ -1,7 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
 import { RedisStore } from "connect-redis";
+import { unsign } from "cookie-signature";
 import type { RequestHandler } from "express";
-import session from "express-session";
+import session, { type SessionData } from "express-session";
 import type { Keys } from "../store/keys.ts";
 import type { RedisConnection, RedisConnections } from "../store/redis-connection.ts";
 
@@ -17,28 +19,42 @@ export interface SessionOptions {
   ttlSeconds: number;
 }
 
+/** The logged-in user a cookie stands for, as the Socket.IO handshake needs it. */
+export interface SocketSession {
+  sessionId: string;
+  user: string;
+}
+
+export interface Sessions {
+  /** express-session for the HTTP API: login, logout, rolling expiry. */
+  middleware: RequestHandler;
+  /**
+   * Reads the session of a Socket.IO handshake: the signed cookie, then the
+   * store. Lighter than express-session (no response hooks, no Session object
+   * kept for the socket's life), and it never rewrites the cookie.
+   */
+  readForSocket(headers: IncomingHttpHeaders): Promise<SocketSession | undefined>;
+}
+
 /**
- * express-session with its data in Redis, so that every instance knows every
+ * Sessions with their data in Redis, so that every instance knows every
  * login. The cookie is named JSESSIONID by default because that is the name
  * Cloud Foundry's router keys sticky sessions on.
  */
-export function createSessionMiddleware(
+export function createSessions(
   client: RedisConnection,
   keys: Keys,
   options: SessionOptions,
-  rolling: boolean,
-): RequestHandler {
+): Sessions {
   const store = new RedisStore({ client, prefix: keys.sessionPrefix, ttl: options.ttlSeconds });
-  return session({
+  const middleware = session({
     store,
     name: options.cookieName,
     secret: options.secret,
     resave: false,
     saveUninitialized: false,
-    // With rolling, every response refreshes the cookie, so a session expires only after
-    // SESSION_TTL_SECONDS idle. The Socket.IO handshake does not roll: its response may
-    // not know whether the user came over HTTPS, and must not rewrite the cookie's flags.
-    rolling,
+    // Every response refreshes the cookie, so a session expires only after SESSION_TTL_SECONDS idle.
+    rolling: true,
     cookie: {
       httpOnly: true,
       sameSite: "lax",
@@ -48,6 +64,34 @@ export function createSessionMiddleware(
       path: "/",
     },
   });
+  return {
+    middleware,
+    async readForSocket(headers) {
+      const value = cookieValue(headers.cookie, options.cookieName);
+      // express-session's format: "s:" + id + "." + HMAC; anything else is not ours.
+      if (value === undefined || !value.startsWith("s:")) return undefined;
+      const sessionId = unsign(value.slice(2), options.secret);
+      if (sessionId === false) return undefined;
+      const data = (await store.get(sessionId)) as SessionData | null | undefined;
+      const user = data?.user?.name;
+      return user === undefined ? undefined : { sessionId, user };
+    },
+  };
+}
+
+/** One cookie's decoded value from a Cookie header. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
+    try {
+      return decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 /**

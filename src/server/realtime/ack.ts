@@ -2,12 +2,8 @@ import { AppError, type ErrorBody, ErrorCode } from "../../protocol/index.ts";
 import type { Logger } from "../logger.ts";
 import type { ChatSocket } from "./types.ts";
 
-type Listener = (...args: unknown[]) => void;
-
-/** Socket.IO's typed `on` assumes well-formed payloads; ours are checked, so they come in as unknown. */
-export function onUnknown(socket: ChatSocket, event: string, listener: Listener): void {
-  (socket as unknown as { on(event: string, listener: Listener): void }).on(event, listener);
-}
+/** A listener shared by every socket; Socket.IO calls it with the socket as `this`. */
+export type SocketListener = (this: ChatSocket, ...args: unknown[]) => void;
 
 /** The acknowledgement callback, when the client asked for one (it is the last argument). */
 export function ackOf(args: unknown[]): ((reply: unknown) => void) | undefined {
@@ -25,20 +21,20 @@ export function errorBody(error: unknown, redisReady: boolean, log: Logger): Err
 }
 
 /**
- * Runs an event handler on the first argument and answers its ack with
- * `{ok:true, ...result}` or `{ok:false, error}`. Nothing it throws reaches the
- * event loop.
+ * A listener that runs an event handler on the first argument and answers its
+ * ack with `{ok:true, ...result}` or `{ok:false, error}`. Nothing it throws
+ * reaches the event loop. It is made once and shared by every socket, so that
+ * an idle connection costs no closures of its own.
  */
-export function handleWithAck<R extends object>(
-  socket: ChatSocket,
+export function ackListener<R extends object>(
   event: string,
-  run: (payload: unknown) => Promise<R>,
+  run: (socket: ChatSocket, payload: unknown) => Promise<R>,
   deps: { log: Logger; redisReady: () => boolean },
-): void {
-  onUnknown(socket, event, (...args) => {
+): SocketListener {
+  return function (this: ChatSocket, ...args: unknown[]) {
     const ack = ackOf(args);
     const payload = args.length > (ack === undefined ? 0 : 1) ? args[0] : undefined;
-    run(payload).then(
+    run(this, payload).then(
       (result) => ack?.({ ok: true, ...result }),
       (error: unknown) => {
         const body = errorBody(error, deps.redisReady(), deps.log);
@@ -46,5 +42,5 @@ export function handleWithAck<R extends object>(
         ack?.({ ok: false, error: body });
       },
     );
-  });
+  };
 }

@@ -18,7 +18,7 @@ import type { Logger } from "../logger.ts";
 import type { MessageStore } from "../store/message-store.ts";
 import type { RateLimitStore } from "../store/rate-limit-store.ts";
 import { parseInput } from "../validate.ts";
-import { ackOf, handleWithAck, onUnknown } from "./ack.ts";
+import { ackListener, ackOf, type SocketListener } from "./ack.ts";
 import type { MessageFanout } from "./message-fanout.ts";
 import type { PresenceTracker } from "./presence-tracker.ts";
 import type { ChatSocket } from "./types.ts";
@@ -83,14 +83,18 @@ async function catchUp(
   };
 }
 
-export function registerChatHandlers(socket: ChatSocket, deps: ChatDeps): void {
+/**
+ * The chat events. The listeners are made once, here, and shared by every
+ * socket (Socket.IO calls them with the socket as `this`): an idle connection
+ * then holds no closures of its own, which is most of what it would cost.
+ * Returns the function that wires them to a new socket.
+ */
+export function chatHandlers(deps: ChatDeps): (socket: ChatSocket) => void {
   const { messages, presence } = deps;
-  const user = socket.data.user;
 
-  handleWithAck(
-    socket,
+  const join = ackListener(
     "room:join",
-    async (payload): Promise<JoinResult> => {
+    async (socket, payload): Promise<JoinResult> => {
       const { room, since } = parseInput(joinSchema, payload);
       if (!socket.data.rooms.has(room)) {
         if (socket.data.rooms.size >= deps.maxRoomsPerSocket) {
@@ -103,7 +107,7 @@ export function registerChatHandlers(socket: ChatSocket, deps: ChatDeps): void {
         // or in the reply (or both; the client keeps one per id).
         socket.data.rooms.add(room);
         await socket.join(room);
-        await Promise.all([deps.fanout.watch(room), presence.enter(room, user)]);
+        await Promise.all([deps.fanout.watch(room), presence.enter(room, socket.data.user)]);
       }
       const [state, members] = await Promise.all([
         catchUp(messages, room, since),
@@ -114,24 +118,22 @@ export function registerChatHandlers(socket: ChatSocket, deps: ChatDeps): void {
     deps,
   );
 
-  handleWithAck(
-    socket,
+  const leave = ackListener(
     "room:leave",
-    async (payload) => {
+    async (socket, payload) => {
       const { room } = parseInput(leaveSchema, payload);
       if (socket.data.rooms.delete(room)) {
         await socket.leave(room);
-        await Promise.all([deps.fanout.unwatch(room), presence.exit(room, user)]);
+        await Promise.all([deps.fanout.unwatch(room), presence.exit(room, socket.data.user)]);
       }
       return { room };
     },
     deps,
   );
 
-  handleWithAck(
-    socket,
+  const send = ackListener(
     "message:send",
-    async (payload): Promise<{ message: Message }> => {
+    async (socket, payload): Promise<{ message: Message }> => {
       const input = parseInput(sendSchema, payload);
       requireJoined(socket, input.room);
       if (input.text.trim() === "") throw new AppError(ErrorCode.InvalidInput, "text: empty");
@@ -141,6 +143,7 @@ export function registerChatHandlers(socket: ChatSocket, deps: ChatDeps): void {
           `messages are at most ${deps.maxMessageLength} characters`,
         );
       }
+      const user = socket.data.user;
       if (deps.messageRatePerSecond > 0) {
         const verdict = await deps.rateLimits.takeMessageToken(
           user,
@@ -162,10 +165,9 @@ export function registerChatHandlers(socket: ChatSocket, deps: ChatDeps): void {
     deps,
   );
 
-  handleWithAck(
-    socket,
+  const history = ackListener(
     "history",
-    async (payload) => {
+    async (socket, payload) => {
       const { room, before, limit } = parseInput(historySchema, payload);
       requireJoined(socket, room);
       return { messages: await messages.before(room, before, limit) };
@@ -173,36 +175,50 @@ export function registerChatHandlers(socket: ChatSocket, deps: ChatDeps): void {
     deps,
   );
 
-  onUnknown(socket, "typing", (payload) => {
+  const typing: SocketListener = function (payload) {
     try {
       const { room } = parseInput(typingSchema, payload);
-      if (!socket.data.rooms.has(room)) return;
+      if (!this.data.rooms.has(room)) return;
       const now = Date.now();
-      if (now - socket.data.lastTypingAt < deps.typingIntervalMs) return;
-      socket.data.lastTypingAt = now;
-      socket.to(room).emit("typing", { room, user });
+      if (now - this.data.lastTypingAt < deps.typingIntervalMs) return;
+      this.data.lastTypingAt = now;
+      this.to(room).emit("typing", { room, user: this.data.user });
     } catch (error) {
       deps.log.debug({ err: error }, "typing refused");
     }
-  });
+  };
 
-  socket.onAny((event: string, ...args: unknown[]) => {
+  const unknown = (event: string, ...args: unknown[]) => {
     if (KNOWN_EVENTS.has(event)) return;
     deps.log.debug({ event: String(event).slice(0, 64) }, "unknown event");
     ackOf(args)?.({
       ok: false,
       error: { code: ErrorCode.UnknownEvent, message: "no such event" },
     });
-  });
+  };
 
-  socket.on("disconnect", () => {
-    for (const room of socket.data.rooms) {
-      Promise.all([deps.fanout.unwatch(room), presence.exit(room, user)]).catch(
+  const disconnect = function (this: ChatSocket) {
+    for (const room of this.data.rooms) {
+      Promise.all([deps.fanout.unwatch(room), presence.exit(room, this.data.user)]).catch(
         (error: unknown) => {
           deps.log.warn({ err: error }, "leaving a room on disconnect failed");
         },
       );
     }
-    socket.data.rooms.clear();
-  });
+    this.data.rooms.clear();
+  };
+
+  const listeners: [string, SocketListener][] = [
+    ["room:join", join],
+    ["room:leave", leave],
+    ["message:send", send],
+    ["history", history],
+    ["typing", typing],
+    ["disconnect", disconnect],
+  ];
+  return (socket) => {
+    const on = socket as unknown as { on(event: string, listener: SocketListener): void };
+    for (const [event, listener] of listeners) on.on(event, listener);
+    socket.onAny(unknown);
+  };
 }

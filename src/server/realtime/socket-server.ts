@@ -1,39 +1,21 @@
-import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
-import type { Request, RequestHandler } from "express";
+import type { Server as HttpServer } from "node:http";
 import { Server } from "socket.io";
 import { originAllowed } from "../http/origin.ts";
-import { sessionRoom } from "../http/session.ts";
+import { type Sessions, type SocketSession, sessionRoom } from "../http/session.ts";
 import type { Keys } from "../store/keys.ts";
 import type { RedisConnections } from "../store/redis-connection.ts";
-import { type ChatDeps, registerChatHandlers } from "./chat-handlers.ts";
-import type { ChatServer } from "./types.ts";
+import { type ChatDeps, chatHandlers } from "./chat-handlers.ts";
+import type { ChatServer, ChatSocket } from "./types.ts";
 
 export interface SocketServerDeps {
   keys: Keys;
   allowedOrigins: readonly string[];
   maxSocketsPerSession: number;
   redis: RedisConnections;
-  /** Session middleware that never rewrites the cookie (the HTTP API does that). */
-  session: RequestHandler;
+  /** Reads the logged-in user of a handshake from its cookie. */
+  readSession: Sessions["readForSocket"];
   maxHttpBufferSize: number;
   isDraining: () => boolean;
-}
-
-type EngineRequest = IncomingMessage & { _query?: Record<string, string | undefined> };
-type Next = (error?: unknown) => void;
-
-/**
- * The session is read once, at the handshake: later long-polling requests of
- * the same Socket.IO session carry a `sid` and need no Redis round trip.
- */
-function onlyForHandshake(middleware: RequestHandler) {
-  return (req: EngineRequest, res: ServerResponse, next: Next) => {
-    if (req._query?.sid === undefined) {
-      middleware(req as Request, res as unknown as Parameters<RequestHandler>[1], next);
-    } else {
-      next();
-    }
-  };
 }
 
 /** The Socket.IO server with the Redis adapter; sockets need a logged-in session. */
@@ -46,41 +28,42 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerDep
     adapter: deps.redis.adapter(deps.keys.adapterPrefix),
   });
 
-  io.engine.use(onlyForHandshake(deps.session));
   // Sockets per session on this instance, to bound what one login can hold open.
   const perSession = new Map<string, number>();
-  io.use((socket, next) => {
-    const req = socket.request as Request;
+  // One listener for every socket: a closure per socket would cost each idle connection.
+  const release = function (this: ChatSocket) {
+    const left = (perSession.get(this.data.sessionId) ?? 1) - 1;
+    if (left <= 0) perSession.delete(this.data.sessionId);
+    else perSession.set(this.data.sessionId, left);
+  };
+  const admit = async (socket: Parameters<Parameters<ChatServer["use"]>[0]>[0]) => {
+    const headers = socket.handshake.headers;
     // Cross-site WebSocket hijacking: another site's page would carry our cookie.
-    if (!originAllowed(req.headers, deps.allowedOrigins)) {
-      next(new Error("forbidden_origin"));
-      return;
+    if (!originAllowed(headers, deps.allowedOrigins)) return "forbidden_origin";
+    if (deps.isDraining()) return "draining";
+    let session: SocketSession | undefined;
+    try {
+      session = await deps.readSession(headers);
+    } catch {
+      return "unavailable";
     }
-    if (deps.isDraining()) {
-      next(new Error("draining"));
-      return;
-    }
-    const user = req.session?.user;
-    if (user === undefined) {
-      next(new Error("unauthorized"));
-      return;
-    }
-    const open = perSession.get(req.sessionID) ?? 0;
-    if (open >= deps.maxSocketsPerSession) {
-      next(new Error("too_many_sockets"));
-      return;
-    }
-    perSession.set(req.sessionID, open + 1);
-    socket.once("disconnect", () => {
-      const left = (perSession.get(req.sessionID) ?? 1) - 1;
-      if (left <= 0) perSession.delete(req.sessionID);
-      else perSession.set(req.sessionID, left);
-    });
-    socket.data.user = user.name;
-    socket.data.sessionId = req.sessionID;
+    if (session === undefined) return "unauthorized";
+    const { sessionId, user } = session;
+    const open = perSession.get(sessionId) ?? 0;
+    if (open >= deps.maxSocketsPerSession) return "too_many_sockets";
+    perSession.set(sessionId, open + 1);
+    socket.on("disconnect", release);
+    socket.data.user = user;
+    socket.data.sessionId = sessionId;
     socket.data.rooms = new Set();
     socket.data.lastTypingAt = 0;
-    next();
+    // Everything needed is in socket.data now; the handshake request need not
+    // stay in memory for the socket's life.
+    (socket.conn as unknown as { request: unknown }).request = null;
+    return undefined;
+  };
+  io.use((socket, next) => {
+    admit(socket).then((refusal) => next(refusal === undefined ? undefined : new Error(refusal)));
   });
   return io;
 }
@@ -88,10 +71,11 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerDep
 /** Wires the chat events to every new socket. */
 export function acceptChat(io: ChatServer, deps: ChatDeps & { instanceId: string }): void {
   const limits = { maxMessageLength: deps.maxMessageLength };
+  const wire = chatHandlers(deps);
   io.on("connection", (socket) => {
     // All sockets of one login share a room, so a logout anywhere can end them all.
     void socket.join(sessionRoom(socket.data.sessionId));
-    registerChatHandlers(socket, deps);
+    wire(socket);
     socket.emit("ready", { user: { name: socket.data.user }, instance: deps.instanceId, limits });
   });
 }
