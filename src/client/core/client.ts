@@ -264,6 +264,11 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       reconnection: false,
       forceNew: true,
       transports: this.options.transports,
+      // After one WebSocket worked, reconnect with it straight away (no long-polling
+      // handshake and upgrade first: fewer round trips when a crowd moves at once),
+      // and fall back to long-polling if it fails.
+      rememberUpgrade: true,
+      tryAllTransports: true,
       ...(cookie === undefined ? {} : { extraHeaders: { cookie } }),
     });
     this.socket = socket;
