@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { LocalChaosCluster } from "./local-cluster.ts";
 import { chaosPassed, chaosTable } from "./report.ts";
-import { runChaos } from "./run-chaos.ts";
+import { CHAOS_STEPS, runChaos } from "./run-chaos.ts";
 
 /**
  * `npm run chaos`: 300 clients (a share on long-polling) chat over 10 rooms
@@ -19,27 +19,42 @@ const { values } = parseArgs({
     "send-interval": { type: "string", default: "2000" },
     "chat-seconds": { type: "string", default: "3" },
     "no-write": { type: "boolean", default: false },
+    /** Comma-separated step numbers (1-6) to run only those, e.g. --steps 1 for the kill. */
+    steps: { type: "string", default: "" },
   },
 });
 
 const clients = Number(values.clients);
+const chosen =
+  values.steps === ""
+    ? CHAOS_STEPS
+    : values.steps.split(",").map((n) => {
+        const step = CHAOS_STEPS[Number(n) - 1];
+        if (step === undefined)
+          throw new Error(`no step ${n}: steps are 1 to ${CHAOS_STEPS.length}`);
+        return step;
+      });
 const rooms = Array.from({ length: Number(values.rooms) }, (_r, i) => `chaos-${i}`);
 const started = new Date();
 // The build that `npm run chaos` just made: instances start on plain Node, as in production.
 const cluster = await LocalChaosCluster.start(3, { INSTANCE_ENTRY: "dist/server/main.js" });
 let results: Awaited<ReturnType<typeof runChaos>>;
 try {
-  results = await runChaos(cluster, {
-    clients,
-    rooms,
-    roomsPerClient: 2,
-    pollingShare: Number(values["polling-share"]),
-    sendIntervalMs: Number(values["send-interval"]),
-    chatMs: Number(values["chat-seconds"]) * 1000,
-    settleTimeoutMs: 60_000,
-    instances: 3,
-    log: (line) => process.stdout.write(`${line}\n`),
-  });
+  results = await runChaos(
+    cluster,
+    {
+      clients,
+      rooms,
+      roomsPerClient: 2,
+      pollingShare: Number(values["polling-share"]),
+      sendIntervalMs: Number(values["send-interval"]),
+      chatMs: Number(values["chat-seconds"]) * 1000,
+      settleTimeoutMs: 60_000,
+      instances: 3,
+      log: (line) => process.stdout.write(`${line}\n`),
+    },
+    chosen,
+  );
 } finally {
   await cluster.close();
 }
