@@ -80,6 +80,19 @@ export const integer = (name: string, fallback: number, min: number, max: number
     .max(max, `${name} must be at most ${max}`)
     .default(fallback);
 
+/** A comma-separated list (empty by default) whose every item must match. */
+const commaList = (item: RegExp, message: string) =>
+  z
+    .string()
+    .default("")
+    .transform((raw) =>
+      raw
+        .split(",")
+        .map((part) => part.trim())
+        .filter((part) => part !== ""),
+    )
+    .pipe(z.array(z.string().regex(item, message)));
+
 const envSchema = z.object({
   NODE_ENV: z.string().optional(),
   PORT: integer("PORT", 3000, 0, 65535),
@@ -88,22 +101,10 @@ const envSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, "REDIS_URL must start with redis:// or rediss://")
     .optional(),
-  REDIS_CLUSTER_NODES: z
-    .string()
-    .default("")
-    .transform((raw) =>
-      raw
-        .split(",")
-        .map((url) => url.trim())
-        .filter((url) => url !== ""),
-    )
-    .pipe(
-      z.array(
-        z
-          .string()
-          .regex(/^rediss?:\/\//, "REDIS_CLUSTER_NODES must be redis:// URLs, comma-separated"),
-      ),
-    ),
+  REDIS_CLUSTER_NODES: commaList(
+    /^rediss?:\/\//,
+    "REDIS_CLUSTER_NODES must be redis:// URLs, comma-separated",
+  ),
   SESSION_SECRET: z.string().min(16, "SESSION_SECRET must be at least 16 characters").optional(),
   SESSION_COOKIE_NAME: z
     .string()
@@ -126,25 +127,10 @@ const envSchema = z.object({
   PRESENCE_HEARTBEAT_MS: integer("PRESENCE_HEARTBEAT_MS", 5000, 100, 600_000),
   SESSION_CHECK_MS: integer("SESSION_CHECK_MS", 30_000, 100, 3_600_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  ALLOWED_ORIGINS: z
-    .string()
-    .default("")
-    .transform((raw) =>
-      raw
-        .split(",")
-        .map((origin) => origin.trim())
-        .filter((origin) => origin !== ""),
-    )
-    .pipe(
-      z.array(
-        z
-          .string()
-          .regex(
-            /^https?:\/\/[^/\s]+$/,
-            "ALLOWED_ORIGINS must be a comma-separated list of scheme://host[:port]",
-          ),
-      ),
-    ),
+  ALLOWED_ORIGINS: commaList(
+    /^https?:\/\/[^/\s]+$/,
+    "ALLOWED_ORIGINS must be a comma-separated list of scheme://host[:port]",
+  ),
   TRUST_PROXY: z
     .string()
     .min(1)
