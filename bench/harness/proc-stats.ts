@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 
@@ -50,24 +50,87 @@ export function machineCpu(): { busy: number; total: number } {
   }
 }
 
-/** CPU seconds of named groups of processes, sampled now. */
-export type CpuSample = Record<string, number>;
+/** The process and every process below it (children, grandchildren...), from /proc. */
+export function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [root];
+  }
+  for (const name of entries) {
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(name));
+      children.set(ppid, list);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree: number[] = [];
+  const queue = [root];
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    tree.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return tree;
+}
+
+/**
+ * Cores busy over `ms` with work that is not this process or anything it
+ * started (other programs on the machine).
+ */
+export async function foreignCores(ms: number): Promise<number> {
+  const mine = () => processTree(process.pid).reduce((sum, pid) => sum + (cpuSeconds(pid) || 0), 0);
+  const machineBefore = machineCpu().busy;
+  const mineBefore = mine();
+  const started = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const seconds = (performance.now() - started) / 1000;
+  const busy = (machineCpu().busy - machineBefore) / seconds;
+  return Math.max(0, busy - (mine() - mineBefore) / seconds);
+}
+
+/** CPU seconds of each process of named groups, and of the whole machine, sampled now. */
+export interface CpuSample {
+  groups: Record<string, Map<number, number>>;
+  machineBusy: number;
+}
 
 export function sampleCpu(groups: Record<string, readonly number[]>): CpuSample {
-  const sample: CpuSample = {};
+  const sample: CpuSample = { groups: {}, machineBusy: machineCpu().busy };
   for (const [name, pids] of Object.entries(groups)) {
-    sample[name] = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    const seconds = new Map<number, number>();
+    for (const pid of pids) {
+      const value = cpuSeconds(pid);
+      if (!Number.isNaN(value)) seconds.set(pid, value);
+    }
+    sample.groups[name] = seconds;
   }
-  const machine = machineCpu();
-  sample.machineBusy = machine.busy;
   return sample;
 }
 
-/** Cores used per group between two samples (1.0 = one core busy). */
-export function coresBetween(before: CpuSample, after: CpuSample, seconds: number): CpuSample {
-  const cores: CpuSample = {};
-  for (const [name, value] of Object.entries(after)) {
-    cores[name] = (value - (before[name] ?? Number.NaN)) / seconds;
+/**
+ * Cores used per group between two samples (1.0 = one core busy), and by the
+ * whole machine as `machineBusy`. A process that ended meanwhile counts
+ * nothing after the first sample; one that started meanwhile counts all it
+ * used since it started.
+ */
+export function coresBetween(
+  before: CpuSample,
+  after: CpuSample,
+  seconds: number,
+): Record<string, number> {
+  const cores: Record<string, number> = {
+    machineBusy: (after.machineBusy - before.machineBusy) / seconds,
+  };
+  for (const [name, pids] of Object.entries(after.groups)) {
+    let used = 0;
+    for (const [pid, value] of pids) used += value - (before.groups[name]?.get(pid) ?? 0);
+    cores[name] = used / seconds;
   }
   return cores;
 }
@@ -82,16 +145,19 @@ export interface ProbedMemory {
 }
 
 /**
- * Asks a process that runs bench/harness/memory-probe.mjs for its memory
- * (SIGUSR2) and waits for the answer; undefined when it does not come.
+ * Sends a command to a process that runs bench/harness/memory-probe.mjs
+ * (SIGUSR2 after writing `<pid>.cmd`) and waits for its answer in
+ * `<pid>.json`; undefined when none comes in time.
  */
-export async function probeMemory(
+async function askProbe(
   pid: number,
   probeDir: string,
-  timeoutMs = 10_000,
-): Promise<ProbedMemory | undefined> {
+  command: string,
+  timeoutMs: number,
+): Promise<unknown> {
   const file = join(probeDir, `${pid}.json`);
   rmSync(file, { force: true });
+  writeFileSync(join(probeDir, `${pid}.cmd`), command);
   try {
     process.kill(pid, "SIGUSR2");
   } catch {
@@ -101,7 +167,7 @@ export async function probeMemory(
   while (Date.now() < deadline) {
     if (existsSync(file)) {
       try {
-        return JSON.parse(readFileSync(file, "utf8")) as ProbedMemory;
+        return JSON.parse(readFileSync(file, "utf8")) as unknown;
       } catch {
         // written meanwhile; read again
       }
@@ -109,6 +175,25 @@ export async function probeMemory(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return undefined;
+}
+
+/** Heap and RSS after a full GC; with `snapshot`, a heap snapshot is written there first. */
+export async function probeMemory(
+  pid: number,
+  probeDir: string,
+  snapshot?: string,
+): Promise<ProbedMemory | undefined> {
+  const command = snapshot === undefined ? "memory" : `memory ${snapshot}`;
+  return (await askProbe(pid, probeDir, command, 120_000)) as ProbedMemory | undefined;
+}
+
+export async function startCpuProfile(pid: number, probeDir: string): Promise<void> {
+  await askProbe(pid, probeDir, "cpu-start", 10_000);
+}
+
+/** Stops the profiler and writes its profile to `path` (a `.cpuprofile`). */
+export async function stopCpuProfile(pid: number, probeDir: string, path: string): Promise<void> {
+  await askProbe(pid, probeDir, `cpu-stop ${path}`, 60_000);
 }
 
 /** The machine a report was measured on. */

@@ -1,0 +1,49 @@
+import { randomUUID } from "node:crypto";
+import type { ClientSpec } from "../ipc.ts";
+
+/** How a client tells its worker what happened; `client` is its index in the worker. */
+export interface ClientHooks {
+  delivered(client: number, text: string, replayed: boolean): void;
+  status(client: number, connected: boolean): void;
+  /** A (re)connection attempt begins. */
+  attempt(client: number): void;
+  sendError(client: number): void;
+  reset(client: number): void;
+}
+
+/** One simulated user connection of any of the three systems. */
+export interface BenchClient {
+  readonly spec: ClientSpec;
+  readonly connected: boolean;
+  /** The instance it is connected to (or was, last). */
+  readonly instance: string | undefined;
+  /** Resolves once connected with its rooms joined. */
+  start(): Promise<void>;
+  /** Sends a message; false when there was no connection to send it on. */
+  send(room: string, text: string): boolean;
+  close(): void;
+}
+
+export function newClientId(): string {
+  return randomUUID().replaceAll("-", "");
+}
+
+/**
+ * Socket.IO's own reconnection delay (`reconnectionDelay` 1000,
+ * `reconnectionDelayMax` 5000, `randomizationFactor` 0.5), for the clients of
+ * the references, which reconnect as a Socket.IO app does by default.
+ */
+export function socketIoBackoff(attempt: number): number {
+  const base = Math.min(1000 * 2 ** Math.min(attempt, 10), 5000);
+  const deviation = Math.random() * 0.5 * base;
+  return Math.min(Math.floor(Math.random() < 0.5 ? base - deviation : base + deviation), 5000);
+}
+
+/** A promise with its resolve, for "the first time it connects". */
+export function firstTime(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}

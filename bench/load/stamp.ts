@@ -1,0 +1,37 @@
+/**
+ * The text of every benchmark message carries who sent it and when, so that
+ * each receiver can measure the delivery latency and tell each message apart:
+ * `sb|<run tag>|<step>|<worker>|<seq>|<sent at, ms>`. All processes run on one
+ * machine, so their clocks agree to well under a millisecond.
+ */
+export interface Stamp {
+  tag: string;
+  step: number;
+  worker: number;
+  seq: number;
+  sentAt: number;
+}
+
+/** Milliseconds since the Unix epoch with sub-millisecond precision. */
+export function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+export function stampText(stamp: Stamp): string {
+  return `sb|${stamp.tag}|${stamp.step}|${stamp.worker}|${stamp.seq}|${stamp.sentAt.toFixed(3)}`;
+}
+
+export function readStamp(text: string): Stamp | undefined {
+  const parts = text.split("|");
+  if (parts.length !== 6 || parts[0] !== "sb") return undefined;
+  const [, tag = "", step, worker, seq, sentAt] = parts;
+  const stamp = {
+    tag,
+    step: Number(step),
+    worker: Number(worker),
+    seq: Number(seq),
+    sentAt: Number(sentAt),
+  };
+  if (![stamp.step, stamp.worker, stamp.seq, stamp.sentAt].every(Number.isFinite)) return undefined;
+  return stamp;
+}

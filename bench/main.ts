@@ -1,0 +1,104 @@
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import type { SystemName } from "./load/ipc.ts";
+import { printTables, writeReport } from "./report/write-report.ts";
+import { stopEverything } from "./scenarios/cleanup.ts";
+import {
+  type BenchConfig,
+  fullConfig,
+  quickConfig,
+  SCENARIOS,
+  type ScenarioName,
+  tinyConfig,
+} from "./scenarios/config.ts";
+import { runBench } from "./scenarios/run.ts";
+
+const USAGE = `npm run bench -- [options]
+
+  --quick                 a run of about two minutes with smaller counts
+  --tiny                  the smallest run (what the test runs)
+  --systems a,b           switchboard, plain, ceiling (default: all three)
+  --scenarios a,b         throughput, latency, connections, storm (default: all)
+  --out DIR               where to write the report (default: bench/results)
+  --profile DIR           write a CPU profile of every instance for every scenario
+                          (<system>-<scenario>-<instance>.cpuprofile), and heap
+                          snapshots once the idle connections are in, to DIR
+  --help
+`;
+
+function list<T extends string>(
+  value: string | undefined,
+  allowed: readonly T[],
+  what: string,
+): T[] | undefined {
+  if (value === undefined) return undefined;
+  const items = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  for (const item of items) {
+    if (!allowed.includes(item as T)) throw new Error(`unknown ${what}: ${item}`);
+  }
+  return items as T[];
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      tiny: { type: "boolean", default: false },
+      systems: { type: "string" },
+      scenarios: { type: "string" },
+      out: { type: "string", default: "bench/results" },
+      profile: { type: "string" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const config: BenchConfig = values.tiny
+    ? tinyConfig()
+    : values.quick
+      ? quickConfig()
+      : fullConfig();
+  const systems = list<SystemName>(values.systems, ["switchboard", "plain", "ceiling"], "system");
+  const scenarios = list<ScenarioName>(values.scenarios, SCENARIOS, "scenario");
+  if (systems !== undefined) config.systems = systems;
+  if (scenarios !== undefined) config.scenarios = scenarios;
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  log(
+    `Switchboard benchmark (${config.profile}): ${config.systems.join(", ")}; ${config.scenarios.join(", ")}`,
+  );
+  const report = await runBench(config, {
+    log,
+    ...(values.profile === undefined ? {} : { profileDir: resolve(values.profile) }),
+  });
+  log("");
+  log(printTables(report));
+  const files = await writeReport(report, values.out);
+  log(`\nreport: ${files.join(", ")} (${Math.round(report.durationSeconds)} s)`);
+  const failed = Object.values(report.systems).some((r) => r !== undefined && r.errors.length > 0);
+  return failed ? 1 : 0;
+}
+
+let interrupted = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write(`\n${signal}: stopping the clusters and the load generator…\n`);
+    void stopEverything().finally(() => process.exit(130));
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      `bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);

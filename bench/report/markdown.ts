@@ -1,0 +1,305 @@
+import type { SystemName } from "../load/ipc.ts";
+import type { BenchReport, StepResult, SystemResults } from "../scenarios/results.ts";
+import { cores, DASH, int, kb, mb, msText, ratio, table } from "./format.ts";
+import { type TargetCheck, targets } from "./targets.ts";
+
+const SYSTEMS: SystemName[] = ["switchboard", "plain", "ceiling"];
+
+/** CPU time of the instances per delivery, in µs. */
+function perDelivery(step: StepResult | undefined): number | undefined {
+  if (step === undefined || step.deliveredPerSecond <= 0) return undefined;
+  return (step.cores.instances / step.deliveredPerSecond) * 1e6;
+}
+
+type Column = {
+  header: string;
+  value: (r: SystemResults) => number | undefined;
+  text: (v: number | undefined) => string;
+};
+
+/** Rows per system, then "Switchboard / plain" and "Switchboard / ceiling" ratio rows. */
+function comparison(report: BenchReport, columns: Column[]): string {
+  const present = SYSTEMS.filter((s) => report.systems[s] !== undefined);
+  const rows = present.map((system) => {
+    const results = report.systems[system] as SystemResults;
+    return [system, ...columns.map((c) => c.text(c.value(results)))];
+  });
+  const sw = report.systems.switchboard;
+  for (const other of ["plain", "ceiling"] as const) {
+    const them = report.systems[other];
+    if (sw === undefined || them === undefined) continue;
+    rows.push([`Switchboard / ${other}`, ...columns.map((c) => ratio(c.value(sw), c.value(them)))]);
+  }
+  return table(["system", ...columns.map((c) => c.header)], rows);
+}
+
+export function throughputSection(report: BenchReport): string {
+  const c = report.config.throughput;
+  const lines = [
+    "## 1. Fan-out throughput",
+    "",
+    `${int(c.clients)} clients over ${c.rooms} rooms (${int(c.clients / c.rooms)} per room) on ${report.config.instances} instances, through the router. ` +
+      `The offered send rate doubles every ${c.stepMs / 1000} s step until a step fails (delivery p99 over ${c.p99LimitMs} ms, ` +
+      `or any message not shown by every member of its room within ${c.drainMs / 1000} s), then rates in between are tried. ` +
+      "Figures are for the highest step that held.",
+    "",
+    comparison(report, [
+      {
+        header: "delivered msgs/s",
+        value: (r) => r.throughput?.best?.deliveredPerSecond,
+        text: int,
+      },
+      { header: "sends/s", value: (r) => r.throughput?.best?.sendRate, text: int },
+      { header: "p50 ms", value: (r) => r.throughput?.best?.latency.p50, text: msText },
+      { header: "p99 ms", value: (r) => r.throughput?.best?.latency.p99, text: msText },
+      {
+        header: "instances CPU µs/delivery",
+        value: (r) => perDelivery(r.throughput?.best),
+        text: msText,
+      },
+      { header: "instances cores", value: (r) => r.throughput?.best?.cores.instances, text: cores },
+      { header: "redis cores", value: (r) => r.throughput?.best?.cores.redis, text: cores },
+      { header: "router cores", value: (r) => r.throughput?.best?.cores.router, text: cores },
+      { header: "load gen cores", value: (r) => r.throughput?.best?.cores.load, text: cores },
+      {
+        header: "first failed sends/s",
+        value: (r) => r.throughput?.firstFailed?.sendRate,
+        text: int,
+      },
+    ]),
+    "",
+    "Every step:",
+    "",
+  ];
+  const rows: string[][] = [];
+  for (const system of SYSTEMS) {
+    for (const s of report.systems[system]?.throughput?.steps ?? []) {
+      rows.push([
+        system,
+        int(s.sendRate),
+        int(s.offeredDeliveryRate),
+        int(s.deliveredPerSecond),
+        msText(s.latency.p50),
+        msText(s.latency.p99),
+        msText(s.latency.max),
+        int(s.lost),
+        cores(s.cores.machine),
+        cores(s.cores.load),
+        cores(s.cores.other),
+        s.held ? "held" : s.reason,
+      ]);
+    }
+  }
+  lines.push(
+    table(
+      [
+        "system",
+        "sends/s",
+        "offered/s",
+        "delivered/s",
+        "p50",
+        "p99",
+        "max",
+        "lost",
+        "machine cores",
+        "load cores",
+        "other cores",
+        "verdict",
+      ],
+      rows,
+    ),
+  );
+  return lines.join("\n");
+}
+
+export function latencySection(report: BenchReport): string {
+  const any = SYSTEMS.map((s) => report.systems[s]?.latency).find((l) => l !== undefined);
+  return [
+    "## 2. Latency at a fixed load",
+    "",
+    `The throughput scenario's clients send for ${report.config.latency.durationMs / 1000} s at ${any === undefined ? DASH : `${int(any.step.sendRate)} sends/s (${any.basis})`}. ` +
+      "Delivery latency at every receiver, in ms.",
+    "",
+    comparison(report, [
+      { header: "deliveries/s", value: (r) => r.latency?.step.deliveredPerSecond, text: int },
+      { header: "p50", value: (r) => r.latency?.step.latency.p50, text: msText },
+      { header: "p95", value: (r) => r.latency?.step.latency.p95, text: msText },
+      { header: "p99", value: (r) => r.latency?.step.latency.p99, text: msText },
+      { header: "max", value: (r) => r.latency?.step.latency.max, text: msText },
+      { header: "lost", value: (r) => r.latency?.step.lost, text: int },
+      {
+        header: "instances CPU µs/delivery",
+        value: (r) => perDelivery(r.latency?.step),
+        text: msText,
+      },
+      { header: "machine cores", value: (r) => r.latency?.step.cores.machine, text: cores },
+      { header: "load gen cores", value: (r) => r.latency?.step.cores.load, text: cores },
+    ]),
+  ].join("\n");
+}
+
+export function connectionsSection(report: BenchReport): string {
+  const c = report.config.connections;
+  const lines = [
+    "## 3. Idle connections",
+    "",
+    `${int(c.clients)} logged-in clients (sharing ${report.config.sessions} logins) connect straight to the ${report.config.instances} instances' ports, ` +
+      "all in one room. Heap is `heapUsed` after a full GC (read by a preloaded probe), RSS from /proc; both as the growth " +
+      "from before the clients came, per socket the instance counts. Then one message is sent to all of them.",
+    "",
+    comparison(report, [
+      { header: "connected", value: (r) => r.connections?.connected, text: int },
+      { header: "connects/s", value: (r) => r.connections?.connectRate, text: int },
+      {
+        header: "instances CPU ms/conn",
+        value: (r) => r.connections?.instanceCpuMsPerConnection,
+        text: msText,
+      },
+      {
+        header: "load gen CPU ms/conn",
+        value: (r) => r.connections?.loadCpuMsPerConnection,
+        text: msText,
+      },
+      { header: "heap KB/conn", value: (r) => r.connections?.heapPerConnection, text: kb },
+      { header: "RSS KB/conn", value: (r) => r.connections?.rssPerConnection, text: kb },
+      { header: "message reached", value: (r) => r.connections?.broadcast.delivered, text: int },
+      {
+        header: "time to reach all ms",
+        value: (r) => r.connections?.broadcast.latency.max,
+        text: msText,
+      },
+    ]),
+    "",
+    "Per instance:",
+    "",
+  ];
+  const rows: string[][] = [];
+  for (const system of SYSTEMS) {
+    for (const i of report.systems[system]?.connections?.instances ?? []) {
+      rows.push([
+        system,
+        i.id,
+        int(i.sockets),
+        mb(i.heapBefore),
+        mb(i.heapAfter),
+        kb(i.heapPerConnection),
+        mb(i.rssBefore),
+        mb(i.rssAfter),
+        kb(i.rssPerConnection),
+      ]);
+    }
+  }
+  lines.push(
+    table(
+      [
+        "system",
+        "instance",
+        "sockets",
+        "heap MB before",
+        "heap MB after",
+        "heap KB/conn",
+        "RSS MB before",
+        "RSS MB after",
+        "RSS KB/conn",
+      ],
+      rows,
+    ),
+  );
+  return lines.join("\n");
+}
+
+export function stormSection(report: BenchReport): string {
+  const c = report.config.storm;
+  return [
+    "## 4. Reconnect storm",
+    "",
+    `${int(c.clients)} clients in ${c.rooms} rooms chat through the router at ${c.rate} sends/s; the instance holding the most of them gets SIGKILL. ` +
+      "Times run from the kill until each of its clients is connected again with its rooms joined; for Switchboard that " +
+      "includes the replay of what it missed (its status turns connected only when every room caught up). Plain and ceiling " +
+      "have no history: what was sent while a client was away is lost to it. Lost counts every (message, member) pair " +
+      "never shown, over the whole run; messages sent while disconnected count in it (plain and ceiling drop them).",
+    "",
+    comparison(report, [
+      { header: "clients", value: (r) => r.storm?.clients, text: int },
+      { header: "on killed instance", value: (r) => r.storm?.affected, text: int },
+      { header: "back", value: (r) => r.storm?.reconnected, text: int },
+      { header: "p50 ms", value: (r) => r.storm?.reconnect.p50, text: msText },
+      { header: "p99 ms", value: (r) => r.storm?.reconnect.p99, text: msText },
+      { header: "max ms", value: (r) => r.storm?.reconnect.max, text: msText },
+      { header: "deliveries expected", value: (r) => r.storm?.expected, text: int },
+      { header: "lost", value: (r) => r.storm?.lost, text: int },
+      { header: "duplicated", value: (r) => r.storm?.duplicates, text: int },
+      { header: "sent while away", value: (r) => r.storm?.whileDisconnected, text: int },
+      {
+        header: "instances CPU ms/reconnect",
+        value: (r) => r.storm?.instanceCpuMsPerReconnect,
+        text: msText,
+      },
+      { header: "machine cores", value: (r) => r.storm?.cores.machine, text: cores },
+    ]),
+  ].join("\n");
+}
+
+export function targetsSection(checks: TargetCheck[]): string {
+  return [
+    "## Targets",
+    "",
+    table(
+      ["target", "measured", "holds"],
+      checks.map((t) => [
+        t.target,
+        t.measured,
+        t.holds === undefined ? DASH : t.holds ? "yes" : "no",
+      ]),
+    ),
+  ].join("\n");
+}
+
+export function errorsSection(report: BenchReport): string {
+  const rows: string[][] = [];
+  for (const system of SYSTEMS) {
+    for (const e of report.systems[system]?.errors ?? [])
+      rows.push([system, e.scenario, e.message]);
+  }
+  return rows.length === 0
+    ? ""
+    : ["## Errors", "", table(["system", "scenario", "error"], rows)].join("\n");
+}
+
+/** The tables only, for the console. */
+export function tablesText(report: BenchReport): string {
+  const ran = (scenario: "throughput" | "latency" | "connections" | "storm") =>
+    SYSTEMS.some((s) => report.systems[s]?.[scenario] !== undefined);
+  return [
+    targetsSection(targets(report)),
+    ran("throughput") ? throughputSection(report) : "",
+    ran("latency") ? latencySection(report) : "",
+    ran("connections") ? connectionsSection(report) : "",
+    ran("storm") ? stormSection(report) : "",
+    errorsSection(report),
+  ]
+    .filter((s) => s !== "")
+    .join("\n\n");
+}
+
+export function markdownReport(report: BenchReport, svgName: string): string {
+  const m = report.machine;
+  return [
+    `# Switchboard benchmark: ${report.date.slice(0, 10)} (${report.profile} run)`,
+    "",
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}, Redis ${m.redis}. ` +
+      `Cores busy before the run (other work on the machine): ${cores(report.backgroundCores)}. ` +
+      `The run took ${Math.round(report.durationSeconds)} s (\`npm run bench${report.profile === "full" ? "" : ` -- --${report.profile}`}\`).`,
+    "",
+    "Systems: **switchboard** (this repository), **plain** (`bench/references/plain-server.ts`: Socket.IO 4.8, " +
+      "@socket.io/redis-adapter, express-session + connect-redis, no history), **ceiling** " +
+      "(`bench/references/ceiling-server.ts`: `ws` and one Redis pub/sub channel, no framework).",
+    "",
+    ...report.notes.map((n) => `- ${n}`),
+    "",
+    `![latency distributions and delivered vs offered rate](${svgName})`,
+    "",
+    tablesText(report),
+    "",
+  ].join("\n");
+}

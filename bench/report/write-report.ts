@@ -1,0 +1,40 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { BenchReport } from "../scenarios/results.ts";
+import { markdownReport, tablesText } from "./markdown.ts";
+import { chartSvg } from "./svg.ts";
+import { targets } from "./targets.ts";
+
+/** `<date>` for a full run, `<date>-quick` / `<date>-tiny` for the others. */
+export function reportName(report: BenchReport): string {
+  const day = report.date.slice(0, 10);
+  return report.profile === "full" ? day : `${day}-${report.profile}`;
+}
+
+/** NaN and Infinity have no JSON form: they are written as null. */
+function toJson(report: BenchReport): string {
+  return `${JSON.stringify(
+    { ...report, targets: targets(report) },
+    (_key, value: unknown) => (typeof value === "number" && !Number.isFinite(value) ? null : value),
+    2,
+  )}\n`;
+}
+
+/** Writes `<name>.json`, `<name>.md` and `<name>.svg`; returns their paths. */
+export async function writeReport(report: BenchReport, dir: string): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const name = reportName(report);
+  const files = {
+    json: join(dir, `${name}.json`),
+    md: join(dir, `${name}.md`),
+    svg: join(dir, `${name}.svg`),
+  };
+  await writeFile(files.json, toJson(report));
+  await writeFile(files.md, markdownReport(report, `${name}.svg`));
+  await writeFile(files.svg, chartSvg(report));
+  return Object.values(files);
+}
+
+export function printTables(report: BenchReport): string {
+  return tablesText(report);
+}

@@ -1,0 +1,153 @@
+import type { SystemName } from "../load/ipc.ts";
+
+export const SCENARIOS = ["throughput", "latency", "connections", "storm"] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** Every knob of one benchmark run. */
+export interface BenchConfig {
+  profile: "full" | "quick" | "tiny";
+  systems: SystemName[];
+  scenarios: ScenarioName[];
+  /** Load-generator worker processes. */
+  workers: number;
+  /** Logins created per system and shared by all clients (one scrypt each). */
+  sessions: number;
+  instances: number;
+  /** Longest wait for a quiet machine before each cluster starts (0: do not wait). */
+  quietWaitMs: number;
+  throughput: {
+    clients: number;
+    rooms: number;
+    stepMs: number;
+    /** First offered send rate (messages sent per second, all clients together). */
+    startRate: number;
+    maxRate: number;
+    /** Refinement steps between the last rate that held and the first that did not. */
+    refine: number[];
+    /** Send rates to run instead of searching (the test uses one). */
+    fixedRates?: number[];
+    p99LimitMs: number;
+    /** How long after the last send a missing delivery still counts as late rather than lost. */
+    drainMs: number;
+    /** A first step at half the start rate, not reported (JIT, pools). */
+    warmupMs: number;
+  };
+  latency: {
+    durationMs: number;
+    /** Send rate when the plain reference's maximum is not known (it did not run). */
+    fallbackRate: number;
+  };
+  connections: {
+    clients: number;
+    concurrency: number;
+    timeoutMs: number;
+    /** Quiet time before the memory is read, once everyone is connected. */
+    idleMs: number;
+  };
+  storm: {
+    clients: number;
+    rooms: number;
+    /**
+     * Messages sent per second, all clients together, through the storm: well
+     * below what every system holds, so that the storm measures reconnection
+     * and not an overload (the router proxies every delivery on the same cores).
+     */
+    rate: number;
+    /** Chat before the kill and after everyone is back (ms). */
+    calmMs: number;
+    /** Longest wait for the clients of the killed instance to be back. */
+    maxWaitMs: number;
+    drainMs: number;
+  };
+}
+
+const QUIET_WAIT_MS = 60_000;
+
+const ALL_SYSTEMS: SystemName[] = ["switchboard", "plain", "ceiling"];
+
+export function fullConfig(): BenchConfig {
+  return {
+    profile: "full",
+    systems: [...ALL_SYSTEMS],
+    scenarios: [...SCENARIOS],
+    workers: 4,
+    sessions: 200,
+    instances: 3,
+    quietWaitMs: QUIET_WAIT_MS,
+    throughput: {
+      clients: 1000,
+      rooms: 10,
+      stepMs: 5000,
+      startRate: 25,
+      maxRate: 12_800,
+      refine: [1.25, 1.5, 1.75],
+      p99LimitMs: 250,
+      drainMs: 5000,
+      warmupMs: 1000,
+    },
+    latency: { durationMs: 10_000, fallbackRate: 100 },
+    connections: { clients: 10_000, concurrency: 400, timeoutMs: 180_000, idleMs: 3000 },
+    storm: {
+      clients: 3000,
+      rooms: 30,
+      rate: 20,
+      calmMs: 3000,
+      maxWaitMs: 30_000,
+      drainMs: 10_000,
+    },
+  };
+}
+
+export function quickConfig(): BenchConfig {
+  return {
+    profile: "quick",
+    systems: [...ALL_SYSTEMS],
+    scenarios: [...SCENARIOS],
+    workers: 2,
+    sessions: 20,
+    instances: 3,
+    quietWaitMs: QUIET_WAIT_MS,
+    throughput: {
+      clients: 200,
+      rooms: 10,
+      stepMs: 1500,
+      startRate: 100,
+      maxRate: 6400,
+      refine: [1.5],
+      p99LimitMs: 250,
+      drainMs: 2000,
+      warmupMs: 1000,
+    },
+    latency: { durationMs: 3000, fallbackRate: 100 },
+    connections: { clients: 1000, concurrency: 200, timeoutMs: 60_000, idleMs: 1500 },
+    storm: { clients: 300, rooms: 10, rate: 10, calmMs: 1000, maxWaitMs: 15_000, drainMs: 5000 },
+  };
+}
+
+/** The smallest run that still exercises every part: for the test. */
+export function tinyConfig(): BenchConfig {
+  return {
+    profile: "tiny",
+    systems: [...ALL_SYSTEMS],
+    scenarios: [...SCENARIOS],
+    workers: 2,
+    sessions: 2,
+    instances: 3,
+    quietWaitMs: 0,
+    throughput: {
+      clients: 12,
+      rooms: 3,
+      stepMs: 1000,
+      startRate: 20,
+      maxRate: 20,
+      refine: [],
+      fixedRates: [20],
+      p99LimitMs: 250,
+      drainMs: 3000,
+      warmupMs: 0,
+    },
+    latency: { durationMs: 1000, fallbackRate: 20 },
+    connections: { clients: 24, concurrency: 24, timeoutMs: 20_000, idleMs: 200 },
+    storm: { clients: 12, rooms: 3, rate: 10, calmMs: 500, maxWaitMs: 10_000, drainMs: 5000 },
+  };
+}

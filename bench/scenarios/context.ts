@@ -1,0 +1,215 @@
+import {
+  type CpuSample,
+  coresBetween,
+  foreignCores,
+  processTree,
+  sampleCpu,
+} from "../harness/proc-stats.ts";
+import type { Histogram } from "../load/histogram.ts";
+import type { LoadGenerator } from "../load/load-generator.ts";
+import { now } from "../load/stamp.ts";
+import type { BenchConfig } from "./config.ts";
+import {
+  type CoresUsed,
+  type LatencySummary,
+  PERCENTILES_FOR_CURVE,
+  type StepResult,
+} from "./results.ts";
+import type { RunningSystem } from "./systems.ts";
+
+/** What a scenario works with. */
+export interface ScenarioContext {
+  config: BenchConfig;
+  system: RunningSystem;
+  load: LoadGenerator;
+  log: (line: string) => void;
+  /** A tag unique to this run, for message stamps. */
+  tag: string;
+  /** The load generator's group for this system's clients in this scenario. */
+  group: string;
+  /** Set when profiling: where heap snapshots go. */
+  profileDir?: string;
+}
+
+/**
+ * Waits (up to `boundMs`) until the machine is quiet: other work on a small
+ * machine skews every figure. Returns the cores that were busy at the end.
+ */
+export async function waitForQuiet(
+  log: (line: string) => void,
+  boundMs: number,
+  busyCores = 0.3,
+): Promise<number> {
+  const deadline = now() + boundMs;
+  let busy = await foreignCores(1000);
+  if (busy > busyCores) log(`  waiting for other work to finish (${busy.toFixed(2)} cores busy)`);
+  while (busy > busyCores && now() < deadline) busy = await foreignCores(1000);
+  return busy;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function summarize(histogram: Histogram): LatencySummary {
+  return {
+    p50: histogram.percentile(50),
+    p95: histogram.percentile(95),
+    p99: histogram.percentile(99),
+    max: histogram.max,
+    mean: histogram.mean,
+  };
+}
+
+export function summarizeValues(values: number[]): LatencySummary {
+  if (values.length === 0) {
+    return { p50: Number.NaN, p95: Number.NaN, p99: Number.NaN, max: Number.NaN, mean: Number.NaN };
+  }
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) =>
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ??
+    Number.NaN;
+  return {
+    p50: at(50),
+    p95: at(95),
+    p99: at(99),
+    max: sorted.at(-1) ?? Number.NaN,
+    mean: sorted.reduce((sum, v) => sum + v, 0) / sorted.length,
+  };
+}
+
+async function cpuGroups(ctx: ScenarioContext): Promise<Record<string, number[]>> {
+  const instances = await ctx.system.running();
+  const redis = ctx.system.redisPid;
+  const router = ctx.system.routerPid;
+  return {
+    instances: instances.map((i) => i.pid),
+    redis: redis === undefined ? [] : [redis],
+    router: router === undefined ? [] : [router],
+    load: ctx.load.pids,
+    // Everything this benchmark runs (the other systems' clusters too), to tell other work apart.
+    mine: processTree(process.pid),
+  };
+}
+
+/**
+ * CPU use of every part, from now until `stop()`. An instance that starts
+ * meanwhile counts from the first `observe()` that sees it running, so that
+ * its start-up (loading and compiling its code) is left out.
+ */
+export async function cpuMeter(
+  ctx: ScenarioContext,
+): Promise<{ observe: () => Promise<void>; stop: () => Promise<CoresUsed> }> {
+  const before: CpuSample = sampleCpu(await cpuGroups(ctx));
+  const started = now();
+  return {
+    async observe() {
+      const seen = sampleCpu(await cpuGroups(ctx));
+      for (const [group, pids] of Object.entries(seen.groups)) {
+        const known = before.groups[group] ?? new Map<number, number>();
+        before.groups[group] = known;
+        for (const [pid, seconds] of pids) if (!known.has(pid)) known.set(pid, seconds);
+      }
+    },
+    async stop() {
+      const after = sampleCpu(await cpuGroups(ctx));
+      const cores = coresBetween(before, after, (now() - started) / 1000);
+      const used: CoresUsed = {
+        instances: cores.instances ?? Number.NaN,
+        redis: cores.redis ?? Number.NaN,
+        router: cores.router ?? Number.NaN,
+        load: cores.load ?? Number.NaN,
+        machine: cores.machineBusy ?? Number.NaN,
+        other: Number.NaN,
+      };
+      used.other = Math.max(0, used.machine - (cores.mine ?? 0));
+      return used;
+    },
+  };
+}
+
+/** Waits until nothing more arrives for a while (an overloaded step leaves a backlog). */
+export async function settle(ctx: ScenarioContext, quietMs = 400, boundMs = 15_000): Promise<void> {
+  const deadline = now() + boundMs;
+  let last = -1;
+  while (now() < deadline) {
+    const p = await ctx.load.progress();
+    const total = p.unique + p.late;
+    if (total === last) return;
+    last = total;
+    await sleep(quietMs);
+  }
+}
+
+/** Waits until `expected` deliveries arrived, or `boundMs` passed. */
+export async function waitForDeliveries(
+  ctx: ScenarioContext,
+  expected: number,
+  boundMs: number,
+): Promise<void> {
+  const deadline = now() + boundMs;
+  while (now() < deadline) {
+    const p = await ctx.load.progress();
+    if (p.unique >= expected) return;
+    await sleep(25);
+  }
+}
+
+export interface StepOptions {
+  step: number;
+  sendRate: number;
+  durationMs: number;
+  /** Members per room (the sender included: it sees its own message too). */
+  members: Map<string, number>;
+  p99LimitMs: number;
+  drainMs: number;
+}
+
+/**
+ * One measurement at a fixed offered rate: send for `durationMs`, wait until
+ * every member of each room has shown each message (or `drainMs` after the
+ * last send), and count. It held when nothing was lost, duplicated or refused
+ * and p99 stayed within the limit.
+ */
+export async function runStep(ctx: ScenarioContext, options: StepOptions): Promise<StepResult> {
+  const { load } = ctx;
+  await load.begin(ctx.tag, options.step);
+  const meter = await cpuMeter(ctx);
+  const started = now();
+  const count = Math.max(1, Math.round((options.sendRate * options.durationMs) / 1000));
+  const sent = await load.send(ctx.group, count, options.durationMs);
+  const sendSeconds = Math.max(options.durationMs, now() - started) / 1000;
+  let expected = 0;
+  for (const [room, n] of Object.entries(sent.sentByRoom)) {
+    expected += n * (options.members.get(room) ?? 0);
+  }
+  await waitForDeliveries(ctx, expected, options.drainMs);
+  const cores = await meter.stop();
+  const receipts = await load.collect();
+  const latency = summarize(receipts.latency);
+  const lost = expected - receipts.unique;
+  const reasons: string[] = [];
+  if (lost > 0) reasons.push(`${lost} lost`);
+  if (receipts.duplicates > 0) reasons.push(`${receipts.duplicates} duplicated`);
+  if (receipts.sendErrors > 0) reasons.push(`${receipts.sendErrors} refused`);
+  if (!(latency.p99 <= options.p99LimitMs)) reasons.push(`p99 ${Math.round(latency.p99)} ms`);
+  const membersPerMessage = sent.sent === 0 ? 0 : expected / sent.sent;
+  return {
+    sendRate: options.sendRate,
+    offeredDeliveryRate: options.sendRate * membersPerMessage,
+    durationMs: options.durationMs,
+    sent: sent.sent,
+    expected,
+    delivered: receipts.unique,
+    lost,
+    duplicates: receipts.duplicates,
+    late: receipts.late,
+    sendErrors: receipts.sendErrors,
+    whileDisconnected: sent.whileDisconnected,
+    deliveredPerSecond: receipts.unique / sendSeconds,
+    latency,
+    curve: PERCENTILES_FOR_CURVE.map((p) => [p, receipts.latency.percentile(p)]),
+    cores,
+    senderLagMs: sent.lagMs,
+    held: reasons.length === 0,
+    reason: reasons.join(", "),
+  };
+}

@@ -1,0 +1,147 @@
+import type { MachineInfo } from "../harness/proc-stats.ts";
+import type { SystemName } from "../load/ipc.ts";
+import type { BenchConfig } from "./config.ts";
+
+/** Latency figures in ms. */
+export interface LatencySummary {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** Cores used during a step, per part of the setup (1.0 = one core busy all along). */
+export interface CoresUsed {
+  instances: number;
+  redis: number;
+  router: number;
+  load: number;
+  machine: number;
+  /** Work on the machine that is not this benchmark's (other programs). */
+  other: number;
+}
+
+export interface StepResult {
+  sendRate: number;
+  /** What the step offered: sends per second times the members of the room. */
+  offeredDeliveryRate: number;
+  durationMs: number;
+  sent: number;
+  expected: number;
+  delivered: number;
+  lost: number;
+  duplicates: number;
+  late: number;
+  sendErrors: number;
+  whileDisconnected: number;
+  deliveredPerSecond: number;
+  latency: LatencySummary;
+  /** Latency at percentiles [p, ms], for the chart. */
+  curve: [number, number][];
+  cores: CoresUsed;
+  /** How far the senders fell behind their schedule, worst case (ms). */
+  senderLagMs: number;
+  held: boolean;
+  reason: string;
+}
+
+export interface ThroughputResult {
+  clients: number;
+  rooms: number;
+  connectedByInstance: Record<string, number>;
+  steps: StepResult[];
+  /** The highest step that held (p99 within the limit, nothing lost). */
+  best: StepResult | undefined;
+  firstFailed: StepResult | undefined;
+}
+
+export interface LatencyResult {
+  /** Where the rate came from ("half of plain's maximum", or the fallback). */
+  basis: string;
+  step: StepResult;
+}
+
+export interface InstanceMemory {
+  id: string;
+  sockets: number;
+  heapBefore: number;
+  heapAfter: number;
+  rssBefore: number;
+  rssAfter: number;
+  heapPerConnection: number;
+  rssPerConnection: number;
+}
+
+export interface ConnectionsResult {
+  clients: number;
+  connected: number;
+  failed: number;
+  errors: string[];
+  connectSeconds: number;
+  connectRate: number;
+  instances: InstanceMemory[];
+  /** Averages over the instances, bytes per connection. */
+  heapPerConnection: number;
+  rssPerConnection: number;
+  broadcast: { expected: number; delivered: number; lost: number; latency: LatencySummary };
+  /** Cores used while the clients connected. */
+  connectCores: CoresUsed;
+  /** CPU (ms) per connection while connecting: of the instances and of the load generator. */
+  instanceCpuMsPerConnection: number;
+  loadCpuMsPerConnection: number;
+}
+
+export interface StormResult {
+  clients: number;
+  rooms: number;
+  killed: string;
+  affected: number;
+  reconnected: number;
+  /** ms from the kill until each affected client was connected with its rooms joined (Switchboard: and caught up). */
+  reconnect: LatencySummary;
+  /** Connection attempts each affected client needed. */
+  attempts: LatencySummary;
+  /** Where the affected clients are connected at the end (instance id: clients). */
+  landedOn: Record<string, number>;
+  sent: number;
+  expected: number;
+  delivered: number;
+  lost: number;
+  duplicates: number;
+  whileDisconnected: number;
+  sendErrors: number;
+  resets: number;
+  /** Cores used from the kill until every client was back. */
+  cores: CoresUsed;
+  /** CPU of the instances (ms) per client that came back, from the kill until all were back. */
+  instanceCpuMsPerReconnect: number;
+  /** Time from the kill until every client was back (or the wait ended). */
+  stormSeconds: number;
+}
+
+export interface SystemResults {
+  throughput?: ThroughputResult;
+  latency?: LatencyResult;
+  connections?: ConnectionsResult;
+  storm?: StormResult;
+  errors: { scenario: string; message: string }[];
+}
+
+export interface BenchReport {
+  date: string;
+  profile: BenchConfig["profile"];
+  config: BenchConfig;
+  machine: MachineInfo;
+  /** The environment each system's instances ran with (on top of the supervisor's). */
+  settings: Record<SystemName, Record<string, string>>;
+  notes: string[];
+  /** Cores busy on the machine before the run started, with nothing of ours running. */
+  backgroundCores: number;
+  systems: Partial<Record<SystemName, SystemResults>>;
+  durationSeconds: number;
+}
+
+export const PERCENTILES_FOR_CURVE = [
+  1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 97, 98, 99, 99.5, 99.9, 100,
+];

@@ -1,0 +1,132 @@
+import { join } from "node:path";
+import { startCpuProfile, stopCpuProfile } from "../harness/proc-stats.ts";
+import type { SendResult } from "../load/ipc.ts";
+import { now } from "../load/stamp.ts";
+import {
+  cpuMeter,
+  type ScenarioContext,
+  settle,
+  summarizeValues,
+  waitForDeliveries,
+} from "./context.ts";
+import type { StormResult } from "./results.ts";
+import { membersOf, routerClients } from "./throughput.ts";
+
+/**
+ * Scenario 4, reconnect storm: clients chat through the router at a steady
+ * rate; the instance holding the most of them is killed with SIGKILL. For
+ * each of its clients: the time from the kill until it was connected again
+ * with its rooms joined (for Switchboard that includes the replay of what it
+ * missed: its status turns "connected" only once every room caught up).
+ * Sending goes on throughout; at the end every client must have shown every
+ * message of its room exactly once.
+ */
+export async function runStorm(ctx: ScenarioContext): Promise<StormResult> {
+  const settings = ctx.config.storm;
+  const clients = routerClients(ctx, settings.clients, settings.rooms, "s");
+  const connect = await ctx.load.connect(clients, {
+    concurrency: 100,
+    timeoutMs: 60_000,
+  });
+  if (connect.failed > 0) {
+    throw new Error(`${connect.failed} clients did not connect: ${connect.errors.join("; ")}`);
+  }
+  const [victim, held] = Object.entries(connect.byInstance).sort((a, b) => b[1] - a[1])[0] ?? [];
+  if (victim === undefined) throw new Error("no instance holds a client");
+  ctx.log(
+    `  ${ctx.system.name}: ${connect.connected} clients (${Object.values(connect.byInstance).join(" / ")}); killing ${victim} (${held})`,
+  );
+
+  await settle(ctx);
+  await ctx.load.begin(ctx.tag, 0);
+  await ctx.load.watch();
+  const sent: SendResult = { sent: 0, sentByRoom: {}, whileDisconnected: 0, lagMs: 0 };
+  const chat = async (ms: number) => {
+    const part = await ctx.load.send(ctx.group, Math.round((settings.rate * ms) / 1000), ms);
+    sent.sent += part.sent;
+    sent.whileDisconnected += part.whileDisconnected;
+    for (const [room, n] of Object.entries(part.sentByRoom)) {
+      sent.sentByRoom[room] = (sent.sentByRoom[room] ?? 0) + n;
+    }
+  };
+
+  await chat(settings.calmMs);
+  const meter = await cpuMeter(ctx);
+  const killedAt = now();
+  await ctx.system.cluster.admin("POST", `/instances/${victim}/kill`);
+  const deadline = killedAt + settings.maxWaitMs;
+  const profiling = new Set<string>();
+  for (;;) {
+    await chat(500);
+    await meter.observe();
+    if (ctx.profileDir !== undefined) {
+      for (const i of await ctx.system.running()) {
+        if (i.id in connect.byInstance || profiling.has(i.id)) continue;
+        profiling.add(i.id);
+        await startCpuProfile(i.pid, ctx.system.probeDir);
+      }
+    }
+    const storm = await ctx.load.storm(ctx.group);
+    const affected = storm.filter((c) => c.instanceBefore === victim);
+    if (affected.every((c) => c.backAt !== undefined) || now() > deadline) break;
+  }
+  const stormSeconds = (now() - killedAt) / 1000;
+  const cores = await meter.stop();
+  await chat(settings.calmMs);
+  if (ctx.profileDir !== undefined) {
+    // The replacement instance started during the storm: its profile too.
+    for (const i of await ctx.system.running()) {
+      if (i.id in connect.byInstance) continue;
+      await stopCpuProfile(
+        i.pid,
+        ctx.system.probeDir,
+        join(ctx.profileDir, `${ctx.system.name}-storm-new-${i.id}.cpuprofile`),
+      );
+    }
+  }
+
+  let expected = 0;
+  const members = membersOf(clients);
+  for (const [room, n] of Object.entries(sent.sentByRoom)) {
+    expected += n * (members.get(room) ?? 0);
+  }
+  await waitForDeliveries(ctx, expected, settings.drainMs);
+  const storm = await ctx.load.storm(ctx.group);
+  const receipts = await ctx.load.collect();
+  const affected = storm.filter((c) => c.instanceBefore === victim);
+  const landedOn: Record<string, number> = {};
+  for (const c of affected) {
+    const where = c.connected ? (c.instanceNow ?? "unknown") : "not connected";
+    landedOn[where] = (landedOn[where] ?? 0) + 1;
+  }
+  const times = affected.flatMap((c) => (c.backAt === undefined ? [] : [c.backAt - killedAt]));
+  const result: StormResult = {
+    clients: connect.connected,
+    rooms: settings.rooms,
+    killed: victim,
+    affected: affected.length,
+    reconnected: times.length,
+    reconnect: summarizeValues(times),
+    attempts: summarizeValues(affected.map((c) => c.attempts)),
+    landedOn,
+    sent: sent.sent,
+    expected,
+    delivered: receipts.unique,
+    lost: expected - receipts.unique,
+    duplicates: receipts.duplicates,
+    whileDisconnected: sent.whileDisconnected,
+    sendErrors: receipts.sendErrors,
+    resets: receipts.resets,
+    cores,
+    instanceCpuMsPerReconnect: (cores.instances * stormSeconds * 1000) / Math.max(1, times.length),
+    stormSeconds,
+  };
+  ctx.log(
+    `  ${ctx.system.name}: ${result.reconnected}/${result.affected} back, p50 ${Math.round(result.reconnect.p50)} ms, ` +
+      `p99 ${Math.round(result.reconnect.p99)} ms, max ${Math.round(result.reconnect.max)} ms; ` +
+      `${result.lost} of ${result.expected} deliveries lost, ${result.duplicates} duplicated; ` +
+      `attempts p50 ${result.attempts.p50} max ${result.attempts.max}; landed on ${JSON.stringify(landedOn)}`,
+  );
+  await ctx.load.closeClients(ctx.group);
+  return result;
+}

@@ -1,0 +1,137 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { CookieJar, HttpApi } from "../../src/client/core/index.ts";
+import { type ClusterInstance, ClusterProcess } from "../harness/cluster-process.ts";
+import type { SystemName } from "../load/ipc.ts";
+import { onInterrupt } from "./cleanup.ts";
+
+export const COOKIE_NAME = "JSESSIONID";
+const PASSWORD = "bench-password";
+const PROBE = pathToFileURL(join(import.meta.dirname, "../harness/memory-probe.mjs")).href;
+
+/** The environment every system's instances get, besides what the supervisor sets. */
+const COMMON_ENV: Record<string, string> = {
+  NODE_ENV: "production",
+  LOG_LEVEL: "warn",
+  SESSION_SECRET: "benchmark-session-secret-0123456789",
+  SESSION_COOKIE_NAME: COOKIE_NAME,
+  DRAIN_TIMEOUT_MS: "2000",
+};
+
+/**
+ * Per system: Switchboard runs with its per-user message rate limit off
+ * (MESSAGE_RATE_PER_SECOND=0), as many sockets per login as it allows, and
+ * login throttling out of the way, since a few hundred logins are shared by
+ * thousands of clients from one address. Everything else is its default,
+ * HISTORY_SIZE (1000) included.
+ */
+export const SYSTEM_ENV: Record<SystemName, Record<string, string>> = {
+  switchboard: {
+    MESSAGE_RATE_PER_SECOND: "0",
+    MAX_SOCKETS_PER_SESSION: "10000",
+    AUTH_ATTEMPTS_PER_MINUTE: "1000000",
+  },
+  plain: { INSTANCE_ENTRY: "bench/references/plain-server.ts" },
+  ceiling: { INSTANCE_ENTRY: "bench/references/ceiling-server.ts" },
+};
+
+export interface SystemOptions {
+  instances: number;
+  sessions: number;
+  /** Written to the instances' environment too. */
+  env?: Record<string, string>;
+}
+
+/** One system under test: its own supervisor, Redis, instances and router, and its logins. */
+export class RunningSystem {
+  private constructor(
+    readonly name: SystemName,
+    readonly cluster: ClusterProcess,
+    readonly probeDir: string,
+    readonly sessions: string[],
+  ) {
+    this.forget = onInterrupt(() => this.stop());
+  }
+
+  private readonly forget: () => void;
+
+  static async start(
+    name: SystemName,
+    options: SystemOptions,
+    log: (line: string) => void,
+  ): Promise<RunningSystem> {
+    const probeDir = await mkdtemp(join(tmpdir(), "sb-bench-probe-"));
+    const nodeOptions = ["--expose-gc", `--import=${PROBE}`];
+    let cluster: ClusterProcess | undefined;
+    try {
+      cluster = await ClusterProcess.start({
+        instances: options.instances,
+        env: {
+          ...COMMON_ENV,
+          ...SYSTEM_ENV[name],
+          ...options.env,
+          NODE_OPTIONS: nodeOptions.join(" "),
+          SB_BENCH_PROBE_DIR: probeDir,
+        },
+      });
+      log(`  ${name}: cluster up at ${cluster.url}; logging in ${options.sessions} sessions`);
+      const sessions = await registerSessions(cluster.url, options.sessions, name);
+      return new RunningSystem(name, cluster, probeDir, sessions);
+    } catch (error) {
+      await cluster?.stop();
+      await rm(probeDir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  get url(): string {
+    return this.cluster.url;
+  }
+
+  running(): Promise<ClusterInstance[]> {
+    return this.cluster.running();
+  }
+
+  /** The supervisor's Redis, from its "(pid N" line. */
+  get redisPid(): number | undefined {
+    const match = /^redis\s.*\(pid (\d+)/m.exec(this.cluster.output);
+    return match?.[1] === undefined ? undefined : Number(match[1]);
+  }
+
+  /** The supervisor, which also runs the router. */
+  get routerPid(): number | undefined {
+    return this.cluster.child.pid;
+  }
+
+  async stop(): Promise<void> {
+    this.forget();
+    try {
+      await this.cluster.stop();
+    } finally {
+      await rm(this.probeDir, { recursive: true, force: true });
+    }
+  }
+}
+
+/**
+ * Registers `count` users through the router (spreading the scrypt work over
+ * the instances) and returns their session cookies.
+ */
+async function registerSessions(url: string, count: number, system: string): Promise<string[]> {
+  const run = Math.random().toString(36).slice(2, 8);
+  const sessions: string[] = new Array(count);
+  let next = 0;
+  const lane = async () => {
+    for (let i = next++; i < count; i = next++) {
+      const jar = new CookieJar();
+      await new HttpApi(url, jar).register(`bench_${system.slice(0, 2)}${run}_${i}`, PASSWORD);
+      const value = jar.get(COOKIE_NAME);
+      if (value === undefined) throw new Error(`no ${COOKIE_NAME} cookie after registering`);
+      sessions[i] = value;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, count) }, lane));
+  return sessions;
+}
