@@ -75,6 +75,12 @@ export interface Receipts {
   /** Room views the Switchboard client had to reload (recovered: false). */
   resets: number;
   latency: HistogramData;
+  /**
+   * The same deliveries split at the message's `ts` (set by the instance that
+   * took the send, in whole ms): sender to instance, and instance to receiver.
+   */
+  toServer: HistogramData;
+  fromServer: HistogramData;
   /** CPU seconds this worker has used since it started. */
   cpuSeconds: number;
   /** Sends made in this window. */

@@ -16,8 +16,10 @@ import type {
 const WORKER_ENTRY = fileURLToPath(new URL("./worker.ts", import.meta.url));
 
 /** Receipts of all workers together. */
-export interface TotalReceipts extends Omit<Receipts, "latency"> {
+export interface TotalReceipts extends Omit<Receipts, "latency" | "toServer" | "fromServer"> {
   latency: Histogram;
+  toServer: Histogram;
+  fromServer: Histogram;
 }
 
 /**
@@ -175,6 +177,8 @@ export class LoadGenerator {
   async collect(): Promise<TotalReceipts> {
     const all = await this.everyone({ kind: "collect" });
     const latency = new Histogram();
+    const toServer = new Histogram();
+    const fromServer = new Histogram();
     const total: TotalReceipts = {
       unique: 0,
       duplicates: 0,
@@ -184,6 +188,8 @@ export class LoadGenerator {
       sent: 0,
       cpuSeconds: 0,
       latency,
+      toServer,
+      fromServer,
     };
     for (const r of all) {
       total.unique += r.unique;
@@ -194,6 +200,8 @@ export class LoadGenerator {
       total.sent += r.sent;
       total.cpuSeconds += r.cpuSeconds;
       latency.merge(r.latency);
+      toServer.merge(r.toServer);
+      fromServer.merge(r.fromServer);
     }
     return total;
   }

@@ -77,11 +77,13 @@ function freshReceipts() {
     resets: 0,
     sent: 0,
     latency: new Histogram(),
+    toServer: new Histogram(),
+    fromServer: new Histogram(),
   };
 }
 
 const hooks: ClientHooks = {
-  delivered(client, text, replayed) {
+  delivered(client, text, replayed, serverTs) {
     const at = now();
     const stamp = readStamp(text);
     if (stamp === undefined) return;
@@ -95,6 +97,10 @@ const hooks: ClientHooks = {
     if (record.mark(stamp.worker, stamp.seq)) {
       receipts.unique += 1;
       receipts.latency.record(at - stamp.sentAt);
+      if (Number.isFinite(serverTs)) {
+        receipts.toServer.record(serverTs - stamp.sentAt);
+        receipts.fromServer.record(at - serverTs);
+      }
     } else {
       receipts.duplicates += 1;
     }
@@ -223,6 +229,8 @@ function collect(): Receipts {
     resets: receipts.resets,
     sent: receipts.sent,
     latency: receipts.latency.toData(),
+    toServer: receipts.toServer.toData(),
+    fromServer: receipts.fromServer.toData(),
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
   };
 }

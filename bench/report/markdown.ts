@@ -41,7 +41,9 @@ export function throughputSection(report: BenchReport): string {
     `${int(c.clients)} clients over ${c.rooms} rooms (${int(c.clients / c.rooms)} per room) on ${report.config.instances} instances, through the router. ` +
       `The offered send rate doubles every ${c.stepMs / 1000} s step until a step fails (delivery p99 over ${c.p99LimitMs} ms, ` +
       `or any message not shown by every member of its room within ${c.drainMs / 1000} s), then rates in between are tried. ` +
-      "Figures are for the highest step that held.",
+      "The systems take turns step by step. Figures are for the highest step that held; the instances' CPU per " +
+      "delivery is the figure that does not depend on how the machine's cores were shared with the router and the " +
+      "load generator (see each step's machine cores).",
     "",
     comparison(report, [
       {
@@ -118,7 +120,8 @@ export function latencySection(report: BenchReport): string {
     "## 2. Latency at a fixed load",
     "",
     `The throughput scenario's clients send for ${report.config.latency.durationMs / 1000} s at ${any === undefined ? DASH : `${int(any.step.sendRate)} sends/s (${any.basis})`}. ` +
-      "Delivery latency at every receiver, in ms.",
+      "Delivery latency at every receiver, in ms; the last two columns split it at the message's `ts`, which the " +
+      "instance that took the send sets (in whole ms): sender to that instance, and from there to the receiver.",
     "",
     comparison(report, [
       { header: "deliveries/s", value: (r) => r.latency?.step.deliveredPerSecond, text: int },
@@ -126,6 +129,12 @@ export function latencySection(report: BenchReport): string {
       { header: "p95", value: (r) => r.latency?.step.latency.p95, text: msText },
       { header: "p99", value: (r) => r.latency?.step.latency.p99, text: msText },
       { header: "max", value: (r) => r.latency?.step.latency.max, text: msText },
+      { header: "to instance p99", value: (r) => r.latency?.step.toServer.p99, text: msText },
+      {
+        header: "instance to receiver p99",
+        value: (r) => r.latency?.step.fromServer.p99,
+        text: msText,
+      },
       { header: "lost", value: (r) => r.latency?.step.lost, text: int },
       {
         header: "instances CPU µs/delivery",

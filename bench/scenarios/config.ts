@@ -106,21 +106,21 @@ export function quickConfig(): BenchConfig {
     workers: 2,
     sessions: 20,
     instances: 3,
-    quietWaitMs: QUIET_WAIT_MS,
+    quietWaitMs: 20_000,
     throughput: {
       clients: 200,
       rooms: 10,
-      stepMs: 1500,
-      startRate: 100,
+      stepMs: 1000,
+      startRate: 200,
       maxRate: 6400,
       refine: [1.5],
       p99LimitMs: 250,
       drainMs: 2000,
-      warmupMs: 1000,
+      warmupMs: 500,
     },
-    latency: { durationMs: 3000, fallbackRate: 100 },
-    connections: { clients: 1000, concurrency: 200, timeoutMs: 60_000, idleMs: 1500 },
-    storm: { clients: 300, rooms: 10, rate: 10, calmMs: 1000, maxWaitMs: 15_000, drainMs: 5000 },
+    latency: { durationMs: 2000, fallbackRate: 100 },
+    connections: { clients: 600, concurrency: 200, timeoutMs: 60_000, idleMs: 500 },
+    storm: { clients: 300, rooms: 10, rate: 10, calmMs: 500, maxWaitMs: 15_000, drainMs: 5000 },
   };
 }
 

@@ -206,6 +206,8 @@ export async function runStep(ctx: ScenarioContext, options: StepOptions): Promi
     whileDisconnected: sent.whileDisconnected,
     deliveredPerSecond: receipts.unique / sendSeconds,
     latency,
+    toServer: summarize(receipts.toServer),
+    fromServer: summarize(receipts.fromServer),
     curve: PERCENTILES_FOR_CURVE.map((p) => [p, receipts.latency.percentile(p)]),
     cores,
     senderLagMs: sent.lagMs,

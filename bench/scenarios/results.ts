@@ -37,6 +37,9 @@ export interface StepResult {
   whileDisconnected: number;
   deliveredPerSecond: number;
   latency: LatencySummary;
+  /** The latency split at the instance's `ts`: sender to instance, instance to receiver. */
+  toServer: LatencySummary;
+  fromServer: LatencySummary;
   /** Latency at percentiles [p, ms], for the chart. */
   curve: [number, number][];
   cores: CoresUsed;

@@ -3,7 +3,8 @@ import type { ClientSpec } from "../ipc.ts";
 
 /** How a client tells its worker what happened; `client` is its index in the worker. */
 export interface ClientHooks {
-  delivered(client: number, text: string, replayed: boolean): void;
+  /** `serverTs` is the message's `ts`: when the instance took the send (ms since the epoch). */
+  delivered(client: number, text: string, replayed: boolean, serverTs: number): void;
   status(client: number, connected: boolean): void;
   /** A (re)connection attempt begins. */
   attempt(client: number): void;

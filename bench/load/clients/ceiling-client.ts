@@ -12,7 +12,7 @@ import {
 interface ServerFrame {
   e: string;
   id?: number;
-  d: { ok?: boolean; text?: string };
+  d: { ok?: boolean; text?: string; ts?: number };
 }
 
 /**
@@ -84,7 +84,7 @@ export class CeilingBenchClient implements BenchClient {
     ws.on("message", (data) => {
       const frame = JSON.parse(String(data)) as ServerFrame;
       if (frame.e === "message") {
-        this.hooks.delivered(this.local, frame.d.text ?? "", false);
+        this.hooks.delivered(this.local, frame.d.text ?? "", false, frame.d.ts ?? Number.NaN);
       } else if (frame.e === "ack" && frame.id !== undefined) {
         const join = this.joins.get(frame.id);
         if (join !== undefined) {

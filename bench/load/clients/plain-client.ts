@@ -80,8 +80,8 @@ export class PlainBenchClient implements BenchClient {
         () => this.lost(socket),
       );
     });
-    socket.on("message", (message: { text: string }) => {
-      this.hooks.delivered(this.local, message.text, false);
+    socket.on("message", (message: { text: string; ts: number }) => {
+      this.hooks.delivered(this.local, message.text, false, message.ts);
     });
     socket.on("connect_error", () => this.lost(socket));
     socket.on("disconnect", () => this.lost(socket));

@@ -62,7 +62,9 @@ export class SwitchboardBenchClient implements BenchClient {
       const firstLoad = !this.loaded.has(view.name);
       this.loaded.add(view.name);
       if (change.reset && !firstLoad) hooks.reset(local);
-      for (const message of change.added) hooks.delivered(local, message.text, change.reset);
+      for (const message of change.added) {
+        hooks.delivered(local, message.text, change.reset, message.ts);
+      }
     });
     this.client.on("status", (status: ConnectionStatus) => {
       if (status.state === "connected") {
