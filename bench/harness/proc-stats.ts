@@ -196,6 +196,23 @@ export async function stopCpuProfile(pid: number, probeDir: string, path: string
   await askProbe(pid, probeDir, `cpu-stop ${path}`, 60_000);
 }
 
+/**
+ * The commit the systems ran from (`git describe --always --dirty`), or
+ * SB_BENCH_COMMIT when set (a run from an exported tree has no .git).
+ */
+export function sourceCommit(cwd: string): string {
+  const given = process.env.SB_BENCH_COMMIT;
+  if (given !== undefined && given !== "") return given;
+  try {
+    return execFileSync("git", ["describe", "--always", "--dirty"], {
+      cwd,
+      encoding: "utf8",
+    }).trim();
+  } catch {
+    return "unknown";
+  }
+}
+
 /** The machine a report was measured on. */
 export interface MachineInfo {
   cpuModel: string;

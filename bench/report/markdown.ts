@@ -296,7 +296,7 @@ export function markdownReport(report: BenchReport, svgName: string): string {
   return [
     `# Switchboard benchmark: ${report.date.slice(0, 10)} (${report.profile} run)`,
     "",
-    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}, Redis ${m.redis}. ` +
+    `Commit ${report.commit}. Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}, Redis ${m.redis}. ` +
       `Cores busy before the run (other work on the machine): ${cores(report.backgroundCores)}. ` +
       `The run took ${Math.round(report.durationSeconds)} s (\`npm run bench${report.profile === "full" ? "" : ` -- --${report.profile}`}\`).`,
     "",

@@ -133,6 +133,8 @@ export interface SystemResults {
 
 export interface BenchReport {
   date: string;
+  /** The commit the systems ran from. */
+  commit: string;
   profile: BenchConfig["profile"];
   config: BenchConfig;
   machine: MachineInfo;

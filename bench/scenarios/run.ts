@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   foreignCores,
   machineInfo,
+  sourceCommit,
   startCpuProfile,
   stopCpuProfile,
 } from "../harness/proc-stats.ts";
@@ -63,6 +65,7 @@ export async function runBench(config: BenchConfig, options: RunOptions): Promis
   const { log } = options;
   const report: BenchReport = {
     date: new Date().toISOString(),
+    commit: sourceCommit(fileURLToPath(new URL("../../", import.meta.url))),
     profile: config.profile,
     config,
     machine: machineInfo(),
