@@ -1,7 +1,7 @@
 import { HttpApi } from "../core/index.ts";
 import { el, listen, replaceChildren } from "./dom.ts";
 import { mountChat } from "./views/chat.ts";
-import { mountLogin } from "./views/login.ts";
+import { authCard, mountLogin } from "./views/login.ts";
 
 /** The page: GET /api/session decides between the login form and the chat. */
 const root = document.getElementById("app");
@@ -29,16 +29,9 @@ function showUnreachable(): void {
   const retry = el("button", { class: "primary", attrs: { type: "button" } }, "Try again");
   replaceChildren(
     app,
-    el(
-      "section",
-      "auth",
-      el(
-        "div",
-        "auth-card",
-        el("h1", "brand", el("span", "brand-mark", "⇄"), "Switchboard"),
-        el("p", { class: "form-error", attrs: { role: "alert" } }, "Can't reach the server."),
-        retry,
-      ),
+    authCard(
+      el("p", { class: "form-error", attrs: { role: "alert" } }, "Can't reach the server."),
+      retry,
     ),
   );
   const off = listen(retry, "click", () => void start());

@@ -31,6 +31,20 @@ function localProblem(mode: Mode, username: string, password: string): string | 
 }
 
 /** The login and register form. Returns the function that takes it down. */
+/** The card of the logged-out pages: the brand, then `children`. */
+export function authCard(...children: HTMLElement[]): HTMLElement {
+  return el(
+    "section",
+    "auth",
+    el(
+      "div",
+      "auth-card",
+      el("h1", "brand", el("span", "brand-mark", "⇄"), "Switchboard"),
+      ...children,
+    ),
+  );
+}
+
 export function mountLogin(root: HTMLElement, options: LoginViewOptions): () => void {
   let mode: Mode = "login";
   let busy = false;
@@ -68,18 +82,11 @@ export function mountLogin(root: HTMLElement, options: LoginViewOptions): () => 
 
   replaceChildren(
     root,
-    el(
-      "section",
-      "auth",
-      el(
-        "div",
-        "auth-card",
-        el("h1", "brand", el("span", "brand-mark", "⇄"), "Switchboard"),
-        el("p", "tagline", "Real-time chat that stays connected."),
-        notice,
-        el("div", { class: "tabs", attrs: { role: "tablist" } }, ...tabs),
-        form,
-      ),
+    authCard(
+      el("p", "tagline", "Real-time chat that stays connected."),
+      notice,
+      el("div", { class: "tabs", attrs: { role: "tablist" } }, ...tabs),
+      form,
     ),
   );
 
