@@ -1,4 +1,5 @@
-import { resolve } from "node:path";
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { SystemName } from "./load/ipc.ts";
 import { printTables, writeReport } from "./report/write-report.ts";
@@ -11,6 +12,7 @@ import {
   type ScenarioName,
   tinyConfig,
 } from "./scenarios/config.ts";
+import type { BenchReport } from "./scenarios/results.ts";
 import { runBench } from "./scenarios/run.ts";
 
 const USAGE = `npm run bench -- [options]
@@ -20,6 +22,7 @@ const USAGE = `npm run bench -- [options]
   --systems a,b           switchboard, plain, ceiling (default: all three)
   --scenarios a,b         throughput, latency, connections, storm (default: all)
   --out DIR               where to write the report (default: bench/results)
+  --render FILE.json      write the Markdown and the chart again from a report's JSON
   --profile DIR           write a CPU profile of every instance for every scenario
                           (<system>-<scenario>-<instance>.cpuprofile), and heap
                           snapshots once the idle connections are in, to DIR
@@ -51,11 +54,19 @@ async function main(): Promise<number> {
       scenarios: { type: "string" },
       out: { type: "string", default: "bench/results" },
       profile: { type: "string" },
+      render: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
     process.stdout.write(USAGE);
+    return 0;
+  }
+  if (values.render !== undefined) {
+    // NaN was written as null; the report's formatting shows both as "–".
+    const report = JSON.parse(await readFile(values.render, "utf8")) as BenchReport;
+    const files = await writeReport(report, dirname(values.render), { json: false });
+    process.stdout.write(`${printTables(report)}\n\nwrote ${files.join(", ")}\n`);
     return 0;
   }
   const config: BenchConfig = values.tiny

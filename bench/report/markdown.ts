@@ -5,6 +5,12 @@ import { type TargetCheck, targets } from "./targets.ts";
 
 const SYSTEMS: SystemName[] = ["switchboard", "plain", "ceiling"];
 
+/** The lowest send rate of a step that did not hold. */
+function lowestFailed(steps: StepResult[] | undefined): number | undefined {
+  const failed = (steps ?? []).filter((s) => !s.held).map((s) => s.sendRate);
+  return failed.length === 0 ? undefined : Math.min(...failed);
+}
+
 /** CPU time of the instances per delivery, in µs. */
 function perDelivery(step: StepResult | undefined): number | undefined {
   if (step === undefined || step.deliveredPerSecond <= 0) return undefined;
@@ -64,8 +70,8 @@ export function throughputSection(report: BenchReport): string {
       { header: "router cores", value: (r) => r.throughput?.best?.cores.router, text: cores },
       { header: "load gen cores", value: (r) => r.throughput?.best?.cores.load, text: cores },
       {
-        header: "first failed sends/s",
-        value: (r) => r.throughput?.firstFailed?.sendRate,
+        header: "lowest failed sends/s",
+        value: (r) => lowestFailed(r.throughput?.steps),
         text: int,
       },
     ]),

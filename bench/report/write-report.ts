@@ -20,19 +20,23 @@ function toJson(report: BenchReport): string {
   )}\n`;
 }
 
-/** Writes `<name>.json`, `<name>.md` and `<name>.svg`; returns their paths. */
-export async function writeReport(report: BenchReport, dir: string): Promise<string[]> {
+/** Writes `<name>.json` (unless told not to), `<name>.md` and `<name>.svg`; returns their paths. */
+export async function writeReport(
+  report: BenchReport,
+  dir: string,
+  options: { json: boolean } = { json: true },
+): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const name = reportName(report);
-  const files = {
-    json: join(dir, `${name}.json`),
-    md: join(dir, `${name}.md`),
-    svg: join(dir, `${name}.svg`),
-  };
-  await writeFile(files.json, toJson(report));
-  await writeFile(files.md, markdownReport(report, `${name}.svg`));
-  await writeFile(files.svg, chartSvg(report));
-  return Object.values(files);
+  const written: string[] = [];
+  if (options.json) {
+    written.push(join(dir, `${name}.json`));
+    await writeFile(join(dir, `${name}.json`), toJson(report));
+  }
+  await writeFile(join(dir, `${name}.md`), markdownReport(report, `${name}.svg`));
+  await writeFile(join(dir, `${name}.svg`), chartSvg(report));
+  written.push(join(dir, `${name}.md`), join(dir, `${name}.svg`));
+  return written;
 }
 
 export function printTables(report: BenchReport): string {
