@@ -160,7 +160,11 @@ export function connectionsSection(report: BenchReport): string {
     "",
     `${int(c.clients)} logged-in clients (sharing ${report.config.sessions} logins) connect straight to the ${report.config.instances} instances' ports, ` +
       "all in one room. Heap is `heapUsed` after a full GC (read by a preloaded probe), RSS from /proc; both as the growth " +
-      "from before the clients came, per socket the instance counts. Then one message is sent to all of them.",
+      "from before the clients came, per socket the instance counts. Then one message is sent to all of them." +
+      (c.clients < 3000
+        ? " With this few connections per instance, costs that do not grow with them (code compiled meanwhile, " +
+          "tables grown once) weigh in: the per-connection figures are only meaningful in a full run."
+        : ""),
     "",
     comparison(report, [
       { header: "connected", value: (r) => r.connections?.connected, text: int },
