@@ -1,13 +1,6 @@
 import WebSocket from "ws";
-import { CookieJar, HttpApi } from "../../../src/client/core/index.ts";
-import type { ClientSpec } from "../ipc.ts";
-import {
-  type BenchClient,
-  type ClientHooks,
-  firstTime,
-  newClientId,
-  socketIoBackoff,
-} from "./bench-client.ts";
+import { newClientId } from "./bench-client.ts";
+import { RecipeBenchClient } from "./recipe-client.ts";
 
 interface ServerFrame {
   e: string;
@@ -20,51 +13,21 @@ interface ServerFrame {
  * refreshes its session (and the router's affinity) before each connection
  * and reconnects with the same delays as the plain client.
  */
-export class CeilingBenchClient implements BenchClient {
-  private readonly http: HttpApi;
-  private readonly jar = new CookieJar();
-  private readonly first = firstTime();
+export class CeilingBenchClient extends RecipeBenchClient {
   private ws: WebSocket | undefined;
-  private attempt = 0;
-  private closed = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
   private nextId = 1;
   private joins = new Map<number, () => void>();
-  connected = false;
-  instance: string | undefined;
 
-  constructor(
-    readonly spec: ClientSpec,
-    private readonly local: number,
-    private readonly hooks: ClientHooks,
-  ) {
-    this.jar.set(spec.cookie.name, spec.cookie.value);
-    this.http = new HttpApi(spec.url, this.jar);
-  }
-
-  start(): Promise<void> {
-    void this.connect();
-    return this.first.promise;
-  }
-
-  private async connect(): Promise<void> {
-    if (this.closed) return;
-    this.hooks.attempt(this.local);
-    try {
-      const session = await this.http.session();
-      if (session === undefined) throw new Error("logged out");
-      this.instance = session.instance;
-    } catch {
-      this.retry();
-      return;
-    }
-    if (this.closed) return;
+  protected open(): void {
     const url = `${this.spec.url.replace(/^http/, "ws")}/ws`;
     const ws = new WebSocket(url, {
       headers: { cookie: this.jar.header() ?? "" },
       perMessageDeflate: false,
     });
     this.ws = ws;
+    const lost = () => {
+      if (ws === this.ws) this.lost();
+    };
     ws.on("open", () => {
       let waiting = this.spec.rooms.length;
       this.joins.clear();
@@ -72,11 +35,7 @@ export class CeilingBenchClient implements BenchClient {
         const id = this.nextId++;
         this.joins.set(id, () => {
           waiting -= 1;
-          if (waiting > 0 || ws !== this.ws) return;
-          this.attempt = 0;
-          this.connected = true;
-          this.hooks.status(this.local, true);
-          this.first.resolve();
+          if (waiting === 0 && ws === this.ws) this.joined();
         });
         ws.send(JSON.stringify({ e: "room:join", d: { room }, id }));
       }
@@ -95,31 +54,17 @@ export class CeilingBenchClient implements BenchClient {
         }
       }
     });
-    ws.on("error", () => this.lost(ws));
-    ws.on("close", () => this.lost(ws));
+    ws.on("error", lost);
+    ws.on("close", lost);
   }
 
-  private lost(ws: WebSocket): void {
-    if (ws !== this.ws) return;
+  protected drop(): void {
+    const ws = this.ws;
     this.ws = undefined;
+    if (ws === undefined) return;
     ws.removeAllListeners();
     ws.on("error", () => {});
     ws.terminate();
-    if (this.connected) {
-      this.connected = false;
-      this.hooks.status(this.local, false);
-    }
-    this.retry();
-  }
-
-  private retry(): void {
-    if (this.closed || this.timer !== undefined) return;
-    const delay = socketIoBackoff(this.attempt);
-    this.attempt += 1;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.connect();
-    }, delay);
   }
 
   send(room: string, text: string): boolean {
@@ -128,18 +73,5 @@ export class CeilingBenchClient implements BenchClient {
     const id = this.nextId++;
     ws.send(JSON.stringify({ e: "message:send", d: { room, text, clientId: newClientId() }, id }));
     return true;
-  }
-
-  close(): void {
-    this.closed = true;
-    clearTimeout(this.timer);
-    const ws = this.ws;
-    this.ws = undefined;
-    this.connected = false;
-    if (ws !== undefined) {
-      ws.removeAllListeners();
-      ws.on("error", () => {});
-      ws.close();
-    }
   }
 }
