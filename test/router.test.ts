@@ -24,6 +24,8 @@ interface FakeInstance {
   /** Headers of the last request that reached it. */
   last: IncomingMessage["headers"];
   hits: number;
+  /** TCP connections the router opened to it. */
+  connections: number;
   release: () => void;
 }
 
@@ -35,10 +37,14 @@ async function startInstance(id: string): Promise<FakeInstance> {
     server: createServer(),
     last: {},
     hits: 0,
+    connections: 0,
     release: () => {
       for (const done of held.splice(0)) done();
     },
   };
+  instance.server.on("connection", () => {
+    instance.connections++;
+  });
   instance.server.on("request", (req, res) => {
     instance.hits++;
     instance.last = req.headers;
@@ -383,6 +389,25 @@ describe("router", () => {
     assert.equal(seen["x-forwarded-for"], "127.0.0.1");
     assert.equal(seen["x-forwarded-proto"], "http");
     assert.equal(seen["x-forwarded-host"], "chat.example:8080");
+  });
+
+  test("keeps its connections to an instance open when clients ask to close theirs", async () => {
+    register();
+    for (const other of instances.slice(1)) table.remove(other.id);
+    const only = instances[0];
+    assert.ok(only);
+    // Settle the previous tests' pooled connections, then count the new ones.
+    const before = only.connections;
+    for (let i = 0; i < 5; i++) {
+      // No agent: each request says "Connection: close" to the router.
+      const reply = await send(port, "/");
+      assert.equal(reply.instance, only.id);
+      assert.notEqual(only.last.connection, "close");
+    }
+    assert.ok(
+      only.connections - before <= 1,
+      `${only.connections - before} new connections for 5 requests`,
+    );
   });
 
   test("lets loopback callers reach the admin API and refuses the others", async () => {

@@ -33,6 +33,9 @@ interface Attempt {
   upgraded: boolean;
 }
 
+/** RFC 9110 §7.6.1 headers that a proxy does not forward (a WebSocket upgrade keeps its own). */
+const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "te", "upgrade"] as const;
+
 const NETWORK_ERRORS_BEFORE_RESPONSE = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE"]);
 
 /** GET and HEAD without a body can be sent again to another instance without harm. */
@@ -76,6 +79,10 @@ export class AffinityProxy {
   }
 
   web(req: IncomingMessage, res: ServerResponse): void {
+    // Hop-by-hop headers are about the client's connection to the router, not
+    // the router's pooled one to the instance: a client's "Connection: close"
+    // passed on would close that pooled connection after every request.
+    for (const name of HOP_BY_HOP) delete req.headers[name];
     this.dispatchWeb(req, res, new Set(), 1);
   }
 
