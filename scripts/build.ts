@@ -5,7 +5,7 @@ import { build } from "esbuild";
 /**
  * `npm run build`: the browser app into dist/public (app.js from TypeScript,
  * pages and styles copied), and the instance into dist/server/main.js (one
- * file; packages stay in node_modules) with its Lua scripts beside it, so
+ * file, its packages included) with its Lua scripts beside it, so
  * that an instance starts on plain Node, fast, without compiling anything.
  */
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -36,7 +36,15 @@ await Promise.all([
     format: "esm",
     target: ["node20"],
     platform: "node",
-    packages: "external",
+    // Packages are bundled too: an instance then reads one file instead of
+    // resolving and compiling hundreds of modules, which cut the CPU of a
+    // start from about 510 to 350 ms. The optional native add-ons of `ws`
+    // and pino's worker-thread transports (unused) stay outside.
+    external: ["bufferutil", "utf-8-validate", "pino-pretty"],
+    // Bundled CommonJS packages call require(): give the ES module one.
+    banner: {
+      js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);',
+    },
     sourcemap: true,
     outfile: `${serverDir}main.js`,
     logLevel: "warning",
