@@ -1,3 +1,4 @@
+import { Agent } from "node:http";
 import { CookieJar, HttpApi, SwitchboardClient } from "../../src/client/core/index.ts";
 import { ClientLedger } from "./ledger.ts";
 
@@ -28,6 +29,8 @@ export class ChatLoad {
   private sending = false;
   private timers: NodeJS.Timeout[] = [];
   private sequence = 0;
+  /** Connections reused across polls, as a browser does. */
+  private readonly agent = new Agent({ keepAlive: true });
 
   constructor(private readonly options: LoadOptions) {}
 
@@ -50,6 +53,7 @@ export class ChatLoad {
           rooms,
           transports: transport === "polling" ? ["polling"] : ["polling", "websocket"],
           keepMessages: 50,
+          agent: this.agent,
         });
         return { client, ledger: new ClientLedger(name), rooms, transport };
       }),
@@ -113,5 +117,6 @@ export class ChatLoad {
   close(): void {
     this.stopSending();
     for (const { client } of this.clients) client.close();
+    this.agent.destroy();
   }
 }

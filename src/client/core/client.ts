@@ -59,6 +59,12 @@ export interface ClientOptions {
   keepMessages?: number;
   /** Rooms joined on every connect. @default ["lobby"] */
   rooms?: string[];
+  /**
+   * Node only: the `http.Agent` for long-polling requests and the WebSocket
+   * handshake. Give a keep-alive one to reuse connections as a browser does;
+   * without it every poll opens a new connection.
+   */
+  agent?: object;
 }
 
 type ChatSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -85,7 +91,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly catchingUp = new Set<string>();
   private readonly inFlight = new Set<string>();
-  private readonly options: Required<Omit<ClientOptions, "storage">>;
+  private readonly options: Required<Omit<ClientOptions, "storage" | "agent">> &
+    Pick<ClientOptions, "agent">;
 
   constructor(options: ClientOptions) {
     super();
@@ -270,6 +277,10 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       rememberUpgrade: true,
       tryAllTransports: true,
       ...(cookie === undefined ? {} : { extraHeaders: { cookie } }),
+      // engine.io-client types `agent` as string | boolean; in Node it is handed to http.request.
+      ...(this.options.agent === undefined
+        ? {}
+        : { agent: this.options.agent as unknown as string }),
     });
     this.socket = socket;
     socket.on("ready", (ready) => {
