@@ -58,7 +58,13 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerDep
     socket.data.rooms = new Set();
     socket.data.lastTypingAt = 0;
     // Everything needed is in socket.data now; the handshake request need not
-    // stay in memory for the socket's life.
+    // stay in memory for the socket's life. engine.io still holds the request
+    // of a WebSocket handshake (through a listener on the raw socket), so its
+    // headers, the largest part of it, are let go of as well.
+    const request = socket.request as { headers: unknown; rawHeaders: unknown };
+    request.headers = {};
+    request.rawHeaders = [];
+    socket.handshake.headers = {};
     (socket.conn as unknown as { request: unknown }).request = null;
     return undefined;
   };
