@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { Agent } from "node:http";
 import type { ClientSpec } from "../ipc.ts";
 
 /** How a client tells its worker what happened; `client` is its index in the worker. */
@@ -24,6 +25,13 @@ export interface BenchClient {
   send(room: string, text: string): boolean;
   close(): void;
 }
+
+/**
+ * The worker's connection pool for long-polling requests: kept alive and
+ * reused across polls, as a browser does (without it each poll is a new TCP
+ * connection through the router). Shared by the clients of every system.
+ */
+export const keepAliveAgent = new Agent({ keepAlive: true });
 
 export function newClientId(): string {
   return randomUUID().replaceAll("-", "");

@@ -1,5 +1,5 @@
 import { io, type Socket } from "socket.io-client";
-import { newClientId } from "./bench-client.ts";
+import { keepAliveAgent, newClientId } from "./bench-client.ts";
 import { RecipeBenchClient } from "./recipe-client.ts";
 
 interface Ack {
@@ -23,6 +23,8 @@ export class PlainBenchClient extends RecipeBenchClient {
     const socket = io(this.spec.url, {
       reconnection: false,
       forceNew: true,
+      // engine.io-client types `agent` as string | boolean; in Node it is handed to http.request.
+      agent: keepAliveAgent as unknown as string,
       ...(cookie === undefined ? {} : { extraHeaders: { cookie } }),
     });
     this.socket = socket;

@@ -6,7 +6,7 @@ import {
   SwitchboardClient,
 } from "../../../src/client/core/index.ts";
 import type { ClientSpec } from "../ipc.ts";
-import { type BenchClient, type ClientHooks, firstTime } from "./bench-client.ts";
+import { type BenchClient, type ClientHooks, firstTime, keepAliveAgent } from "./bench-client.ts";
 
 /**
  * engine.io-client remembers that a WebSocket worked in one static flag per
@@ -57,6 +57,7 @@ export class SwitchboardBenchClient implements BenchClient {
       http: new OwnBrowserHttpApi(spec.url, jar, () => this.wasConnected),
       rooms: spec.rooms,
       keepMessages: 20,
+      agent: keepAliveAgent,
     });
     this.client.on("room", (view, change) => {
       const firstLoad = !this.loaded.has(view.name);
