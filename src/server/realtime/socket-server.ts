@@ -1,4 +1,5 @@
-import type { Server as HttpServer } from "node:http";
+import type { Server as HttpServer, IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
 import { Server } from "socket.io";
 import { originAllowed } from "../http/origin.ts";
 import { type Sessions, type SocketSession, sessionRoom } from "../http/session.ts";
@@ -57,13 +58,8 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerDep
     socket.data.sessionId = sessionId;
     socket.data.rooms = new Set();
     socket.data.lastTypingAt = 0;
-    // Everything needed is in socket.data now; the handshake request need not
-    // stay in memory for the socket's life. engine.io still holds the request
-    // of a WebSocket handshake (through a listener on the raw socket), so its
-    // headers, the largest part of it, are let go of as well.
-    const request = socket.request as { headers: unknown; rawHeaders: unknown };
-    request.headers = {};
-    request.rawHeaders = [];
+    // Everything needed is in socket.data now; the handshake request and its
+    // headers need not stay in memory for the socket's life.
     socket.handshake.headers = {};
     (socket.conn as unknown as { request: unknown }).request = null;
     return undefined;
@@ -71,7 +67,32 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerDep
   io.use((socket, next) => {
     admit(socket).then((refusal) => next(refusal === undefined ? undefined : new Error(refusal)));
   });
+  releaseUpgradeRequests(io);
   return io;
+}
+
+/**
+ * engine.io wraps a WebSocket handshake in a response object for upgrade
+ * middlewares (this server has none), which listens for the raw socket's
+ * "close" for the connection's whole life, and so keeps itself and the
+ * handshake request in memory: about a kilobyte per idle connection. That
+ * listener is the first "close" listener handleUpgrade adds (in the
+ * response's constructor, before anything else runs), and a `once` one; it
+ * is taken off again. If engine.io ever adds something else first, nothing
+ * is removed.
+ */
+function releaseUpgradeRequests(io: ChatServer): void {
+  type HandleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  const engine = io.engine as unknown as { handleUpgrade: HandleUpgrade };
+  const handleUpgrade = engine.handleUpgrade.bind(engine);
+  engine.handleUpgrade = (req, socket, head) => {
+    const before = socket.rawListeners("close").length;
+    handleUpgrade(req, socket, head);
+    const added = socket.rawListeners("close")[before] as { listener?: unknown } | undefined;
+    if (typeof added?.listener === "function") {
+      socket.removeListener("close", added as (...args: unknown[]) => void);
+    }
+  };
 }
 
 /** Wires the chat events to every new socket. */
