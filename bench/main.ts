@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { SystemName } from "./load/ipc.ts";
@@ -82,9 +82,12 @@ async function main(): Promise<number> {
   log(
     `Switchboard benchmark (${config.profile}): ${config.systems.join(", ")}; ${config.scenarios.join(", ")}`,
   );
+  const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
+  // The instances write their profiles there themselves; a missing folder would fail each write.
+  if (profileDir !== undefined) await mkdir(profileDir, { recursive: true });
   const report = await runBench(config, {
     log,
-    ...(values.profile === undefined ? {} : { profileDir: resolve(values.profile) }),
+    ...(profileDir === undefined ? {} : { profileDir }),
   });
   log("");
   log(printTables(report));
