@@ -55,31 +55,14 @@ async function catchUp(
   room: string,
   since: StreamPosition | undefined,
 ): Promise<Omit<JoinResult, "members" | "room">> {
-  const state = await messages.state(room);
-  if (since !== undefined && since.epoch === state.epoch) {
-    if (since.offset >= state.offset) {
-      return { ...state, messages: [], recovered: true, more: false };
-    }
-    const gap = await messages.after(room, since.offset, REPLAY_PAGE);
-    if (gap[0]?.offset === since.offset + 1) {
-      const last = gap.at(-1)?.offset ?? state.offset;
-      return {
-        epoch: state.epoch,
-        offset: Math.max(state.offset, last),
-        messages: gap,
-        recovered: true,
-        more: gap.length === REPLAY_PAGE,
-      };
-    }
-  }
-  const latest = await messages.latest(room, JOIN_HISTORY);
-  const last = latest.at(-1)?.offset ?? 0;
+  const result = await messages.catchUp(room, since, REPLAY_PAGE, JOIN_HISTORY);
+  const last = result.messages.at(-1)?.offset ?? 0;
   return {
-    epoch: state.epoch,
-    offset: Math.max(state.offset, last),
-    messages: latest,
-    recovered: false,
-    more: false,
+    epoch: result.epoch,
+    offset: Math.max(result.offset, last),
+    messages: result.messages,
+    recovered: result.recovered,
+    more: result.recovered && result.messages.length === REPLAY_PAGE,
   };
 }
 

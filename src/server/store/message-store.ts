@@ -4,6 +4,7 @@ import type { Keys } from "./keys.ts";
 import { LuaScript, type SendCommand } from "./lua-script.ts";
 
 const appendScript = new LuaScript("append-message");
+const catchUpScript = new LuaScript("catch-up");
 
 /** How long a clientId is remembered, so that a resend after a crash is not stored twice. */
 const DEDUP_TTL_SECONDS = 24 * 60 * 60;
@@ -19,6 +20,13 @@ export interface AppendInput {
   user: string;
   text: string;
   clientId: string;
+}
+
+/** A joining client's view of a room: where it stands, and what to show. */
+export interface CatchUp extends RoomState {
+  messages: Message[];
+  /** False when the messages are the latest ones instead of the gap after the client's position. */
+  recovered: boolean;
 }
 
 /** Raw reply of XRANGE/XREVRANGE: [id, [field, value, ...]][] */
@@ -60,36 +68,29 @@ export class MessageStore {
     return { message: parseMessage(json), created: created === 1 };
   }
 
-  /** The room's epoch (created when it has none) and latest offset. */
-  async state(room: string): Promise<RoomState> {
+  /**
+   * What a client (re)joining the room needs, in one round trip: the room's
+   * epoch (made when it has none) and latest offset, and the messages after
+   * `since` when they can be replayed (`recovered`), else the latest `latest`
+   * (a fresh join, another epoch, or history trimmed past the position).
+   */
+  async catchUp(
+    room: string,
+    since: { epoch: string; offset: number } | undefined,
+    page: number,
+    latest: number,
+  ): Promise<CatchUp> {
     const k = this.keys.room(room);
-    // SET NX then GET: a room that never had a message still needs a stable epoch.
-    await this.send(["SET", k.epoch, newEpoch(), "NX"], k.epoch);
-    const [epoch, seq] = await this.send<[string | null, string | null]>(
-      ["MGET", k.epoch, k.seq],
-      k.epoch,
+    const [epoch, offset, mode, entries] = await catchUpScript.run<
+      [string, number, "current" | "replay" | "latest", StreamEntries]
+    >(
+      this.send,
+      [k.log, k.seq, k.epoch],
+      [newEpoch(), since?.epoch ?? "", since?.offset ?? 0, page, latest],
     );
-    return { epoch: epoch ?? "", offset: seq === null ? 0 : Number(seq) };
-  }
-
-  /** The last `count` messages, oldest first. */
-  async latest(room: string, count: number): Promise<Message[]> {
-    const k = this.keys.room(room);
-    const entries = await this.send<StreamEntries>(
-      ["XREVRANGE", k.log, "+", "-", "COUNT", String(count)],
-      k.log,
-    );
-    return entries.map(entryMessage).reverse();
-  }
-
-  /** Up to `count` messages with an offset above `offset`, oldest first. */
-  async after(room: string, offset: number, count: number): Promise<Message[]> {
-    const k = this.keys.room(room);
-    const entries = await this.send<StreamEntries>(
-      ["XRANGE", k.log, `${offset + 1}-0`, "+", "COUNT", String(count)],
-      k.log,
-    );
-    return entries.map(entryMessage);
+    const messages = entries.map(entryMessage);
+    if (mode === "latest") messages.reverse();
+    return { epoch, offset, messages, recovered: mode !== "latest" };
   }
 
   /** Up to `count` messages with an offset below `before`, oldest first. */
