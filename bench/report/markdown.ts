@@ -122,10 +122,20 @@ export function throughputSection(report: BenchReport): string {
 
 export function latencySection(report: BenchReport): string {
   const any = SYSTEMS.map((s) => report.systems[s]?.latency).find((l) => l !== undefined);
+  const rounds = report.config.latency.rounds ?? 1;
+  const roundLines: string[] = [];
+  for (const system of SYSTEMS) {
+    const p99s = report.systems[system]?.latency?.roundsP99;
+    if (p99s === undefined || p99s.length < 2) continue;
+    if (roundLines.length === 0)
+      roundLines.push("", "p99 of every round, in ms, in the order run:", "");
+    roundLines.push(`- ${system}: ${p99s.map((p) => msText(p)).join(", ")}`);
+  }
   return [
     "## 2. Latency at a fixed load",
     "",
-    `The throughput scenario's clients send for ${report.config.latency.durationMs / 1000} s at ${any === undefined ? DASH : `${int(any.step.sendRate)} sends/s (${any.basis})`}. ` +
+    `The throughput scenario's clients send for ${report.config.latency.durationMs / 1000} s at ${any === undefined ? DASH : `${int(any.step.sendRate)} sends/s (${any.basis})`}` +
+      `${rounds > 1 ? `, in ${rounds} rounds of ${report.config.latency.durationMs / rounds / 1000} s that the systems take turns in (the order rotating); each row is that system's median round by p99` : ""}. ` +
       "Delivery latency at every receiver, in ms; the last two columns split it at the message's `ts`, which the " +
       "instance that took the send sets (in whole ms): sender to that instance, and from there to the receiver.",
     "",
@@ -150,6 +160,7 @@ export function latencySection(report: BenchReport): string {
       { header: "machine cores", value: (r) => r.latency?.step.cores.machine, text: cores },
       { header: "load gen cores", value: (r) => r.latency?.step.cores.load, text: cores },
     ]),
+    ...roundLines,
   ].join("\n");
 }
 

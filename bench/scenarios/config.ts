@@ -33,7 +33,10 @@ export interface BenchConfig {
     warmupMs: number;
   };
   latency: {
+    /** Sending time per system, over all rounds. */
     durationMs: number;
+    /** Rounds the systems take turns in (order rotating); each system's median round is reported. */
+    rounds: number;
     /** Send rate when the plain reference's maximum is not known (it did not run). */
     fallbackRate: number;
   };
@@ -85,7 +88,7 @@ export function fullConfig(): BenchConfig {
       drainMs: 5000,
       warmupMs: 1000,
     },
-    latency: { durationMs: 10_000, fallbackRate: 100 },
+    latency: { durationMs: 10_000, rounds: 5, fallbackRate: 100 },
     connections: { clients: 10_000, concurrency: 400, timeoutMs: 180_000, idleMs: 3000 },
     storm: {
       clients: 3000,
@@ -118,7 +121,7 @@ export function quickConfig(): BenchConfig {
       drainMs: 2000,
       warmupMs: 500,
     },
-    latency: { durationMs: 2000, fallbackRate: 100 },
+    latency: { durationMs: 2000, rounds: 2, fallbackRate: 100 },
     connections: { clients: 600, concurrency: 200, timeoutMs: 60_000, idleMs: 500 },
     storm: { clients: 300, rooms: 10, rate: 10, calmMs: 500, maxWaitMs: 15_000, drainMs: 5000 },
   };
@@ -146,7 +149,7 @@ export function tinyConfig(): BenchConfig {
       drainMs: 3000,
       warmupMs: 0,
     },
-    latency: { durationMs: 1000, fallbackRate: 20 },
+    latency: { durationMs: 1000, rounds: 1, fallbackRate: 20 },
     connections: { clients: 24, concurrency: 24, timeoutMs: 20_000, idleMs: 200 },
     storm: { clients: 12, rooms: 3, rate: 10, calmMs: 500, maxWaitMs: 10_000, drainMs: 5000 },
   };

@@ -62,7 +62,10 @@ export interface ThroughputResult {
 export interface LatencyResult {
   /** Where the rate came from ("half of plain's maximum", or the fallback). */
   basis: string;
+  /** The median round by p99 (the only round in reports from before rounds). */
   step: StepResult;
+  /** Every round's p99, in the order run. */
+  roundsP99?: number[];
 }
 
 export interface InstanceMemory {

@@ -15,7 +15,7 @@ import { onInterrupt } from "./cleanup.ts";
 import type { BenchConfig, ScenarioName } from "./config.ts";
 import { runConnections } from "./connections.ts";
 import { type ScenarioContext, waitForQuiet } from "./context.ts";
-import { runLatency } from "./latency.ts";
+import { runLatencySideBySide } from "./latency.ts";
 import type { BenchReport, SystemResults } from "./results.ts";
 import { runStorm } from "./storm.ts";
 import { RunningSystem, SYSTEM_ENV } from "./systems.ts";
@@ -207,8 +207,8 @@ export async function runBench(config: BenchConfig, options: RunOptions): Promis
               ? `fixed ${rate} sends/s (plain's maximum unknown)`
               : `half of plain's maximum (${plainBest} sends/s)`;
           await profiled(who, "latency", async () => {
-            for (const run of runs) {
-              results(run.ctx.system.name).latency = await runLatency(run, rate, basis);
+            for (const [run, latency] of await runLatencySideBySide(runs, rate, basis)) {
+              results(run.ctx.system.name).latency = latency;
             }
           });
         }
