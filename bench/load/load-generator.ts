@@ -1,26 +1,18 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { Histogram } from "./histogram.ts";
 import type {
   ChildMessage,
   ClientSpec,
   ConnectResult,
   Progress,
-  Receipts,
   Replies,
   SendResult,
   StormClient,
   WorkerRequest,
 } from "./ipc.ts";
+import { Tally } from "./tally.ts";
 
 const WORKER_ENTRY = fileURLToPath(new URL("./worker.ts", import.meta.url));
-
-/** Receipts of all workers together. */
-export interface TotalReceipts extends Omit<Receipts, "latency" | "toServer" | "fromServer"> {
-  latency: Histogram;
-  toServer: Histogram;
-  fromServer: Histogram;
-}
 
 /**
  * The load generator: clients spread over several worker processes (forked
@@ -174,35 +166,9 @@ export class LoadGenerator {
     };
   }
 
-  async collect(): Promise<TotalReceipts> {
-    const all = await this.everyone({ kind: "collect" });
-    const latency = new Histogram();
-    const toServer = new Histogram();
-    const fromServer = new Histogram();
-    const total: TotalReceipts = {
-      unique: 0,
-      duplicates: 0,
-      late: 0,
-      sendErrors: 0,
-      resets: 0,
-      sent: 0,
-      cpuSeconds: 0,
-      latency,
-      toServer,
-      fromServer,
-    };
-    for (const r of all) {
-      total.unique += r.unique;
-      total.duplicates += r.duplicates;
-      total.late += r.late;
-      total.sendErrors += r.sendErrors;
-      total.resets += r.resets;
-      total.sent += r.sent;
-      total.cpuSeconds += r.cpuSeconds;
-      latency.merge(r.latency);
-      toServer.merge(r.toServer);
-      fromServer.merge(r.fromServer);
-    }
+  async collect(): Promise<Tally> {
+    const total = new Tally();
+    for (const r of await this.everyone({ kind: "collect" })) total.add(r);
     return total;
   }
 

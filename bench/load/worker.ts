@@ -2,7 +2,6 @@ import type { BenchClient, ClientHooks } from "./clients/bench-client.ts";
 import { CeilingBenchClient } from "./clients/ceiling-client.ts";
 import { PlainBenchClient } from "./clients/plain-client.ts";
 import { SwitchboardBenchClient } from "./clients/switchboard-client.ts";
-import { Histogram } from "./histogram.ts";
 import type {
   ChildMessage,
   ClientSpec,
@@ -15,6 +14,7 @@ import type {
   WorkerRequest,
 } from "./ipc.ts";
 import { now, readStamp, stampText } from "./stamp.ts";
+import { Tally } from "./tally.ts";
 
 /**
  * One load-generator process (forked by LoadGenerator): it holds a share of
@@ -57,7 +57,7 @@ interface StormRecord {
 const clients: (BenchClient | undefined)[] = [];
 let window = { tag: "", step: -1 };
 let seen: (SeenMessages | undefined)[] = [];
-let receipts = freshReceipts();
+let receipts = new Tally();
 let seq = 0;
 const roundRobin = new Map<string, number>();
 let storm: StormRecord[] | undefined;
@@ -66,20 +66,6 @@ function live(group?: string): BenchClient[] {
   return clients.filter(
     (c): c is BenchClient => c !== undefined && (group === undefined || c.spec.group === group),
   );
-}
-
-function freshReceipts() {
-  return {
-    unique: 0,
-    duplicates: 0,
-    late: 0,
-    sendErrors: 0,
-    resets: 0,
-    sent: 0,
-    latency: new Histogram(),
-    toServer: new Histogram(),
-    fromServer: new Histogram(),
-  };
 }
 
 const hooks: ClientHooks = {
@@ -221,18 +207,7 @@ function send(group: string, count: number, durationMs: number): Promise<SendRes
 
 function collect(): Receipts {
   const cpu = process.cpuUsage();
-  return {
-    unique: receipts.unique,
-    duplicates: receipts.duplicates,
-    late: receipts.late,
-    sendErrors: receipts.sendErrors,
-    resets: receipts.resets,
-    sent: receipts.sent,
-    latency: receipts.latency.toData(),
-    toServer: receipts.toServer.toData(),
-    fromServer: receipts.fromServer.toData(),
-    cpuSeconds: (cpu.user + cpu.system) / 1e6,
-  };
+  return receipts.receipts((cpu.user + cpu.system) / 1e6);
 }
 
 function stormReport(group: string): StormClient[] {
@@ -258,7 +233,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
     case "begin":
       window = { tag: request.tag, step: request.step };
       seen = clients.map((c) => (c === undefined ? undefined : new SeenMessages()));
-      receipts = freshReceipts();
+      receipts = new Tally();
       seq = 0;
       return null;
     case "send":
