@@ -56,14 +56,8 @@ async function catchUp(
   since: StreamPosition | undefined,
 ): Promise<Omit<JoinResult, "members" | "room">> {
   const result = await messages.catchUp(room, since, REPLAY_PAGE, JOIN_HISTORY);
-  const last = result.messages.at(-1)?.offset ?? 0;
-  return {
-    epoch: result.epoch,
-    offset: Math.max(result.offset, last),
-    messages: result.messages,
-    recovered: result.recovered,
-    more: result.recovered && result.messages.length === REPLAY_PAGE,
-  };
+  // The script reads the offset and the history at once: no message is newer than `offset`.
+  return { ...result, more: result.recovered && result.messages.length === REPLAY_PAGE };
 }
 
 /**
@@ -79,6 +73,9 @@ export function chatHandlers(deps: ChatDeps): (socket: ChatSocket) => void {
     "room:join",
     async (socket, payload): Promise<JoinResult> => {
       const { room, since } = parseInput(joinSchema, payload);
+      const user = socket.data.user;
+      let watched: Promise<unknown> = Promise.resolve();
+      let entered: Promise<unknown> = Promise.resolve();
       if (!socket.data.rooms.has(room)) {
         if (socket.data.rooms.size >= deps.maxRoomsPerSocket) {
           throw new AppError(
@@ -90,13 +87,21 @@ export function chatHandlers(deps: ChatDeps): (socket: ChatSocket) => void {
         // or in the reply (or both; the client keeps one per id).
         socket.data.rooms.add(room);
         await socket.join(room);
-        await Promise.all([deps.fanout.watch(room), presence.enter(room, socket.data.user)]);
+        watched = deps.fanout.watch(room);
+        entered = presence.enter(room, user);
       }
+      // Presence, history and the member list go out together (one round trip
+      // on one Redis); only the history waits for the room's channel.
       const [state, members] = await Promise.all([
-        catchUp(messages, room, since),
+        watched.then(() => catchUp(messages, room, since)),
         presence.members(room),
+        entered,
       ]);
-      return { room, ...state, members };
+      return {
+        room,
+        ...state,
+        members: members.includes(user) ? members : [...members, user].sort(),
+      };
     },
     deps,
   );
