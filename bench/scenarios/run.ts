@@ -159,21 +159,26 @@ export async function runBench(config: BenchConfig, options: RunOptions): Promis
       }
     };
     const running = names.filter((name) => systems.has(name));
-
-    // 3. Connections first, each system alone on fresh instances, so that memory is measured from a clean start.
-    if (wanted("connections")) {
-      log("\nconnections");
+    /** A scenario that each system runs alone, one after the other. */
+    const eachAlone = async <S extends "connections" | "storm">(
+      scenario: S,
+      run: (ctx: ScenarioContext) => Promise<NonNullable<SystemResults[S]>>,
+    ) => {
+      log(`\n${scenario}`);
       for (const name of running) {
-        await profiled([name], "connections", async () => {
+        await profiled([name], scenario, async () => {
           try {
-            results(name).connections = await runConnections(context(name, "connections"));
+            results(name)[scenario] = await run(context(name, scenario));
           } catch (error) {
-            failed(name, "connections", error);
-            await load.closeClients(`${name}-connections`).catch(() => {});
+            failed(name, scenario, error);
+            await load.closeClients(`${name}-${scenario}`).catch(() => {});
           }
         });
       }
-    }
+    };
+
+    // 3. Connections first, each system alone on fresh instances, so that memory is measured from a clean start.
+    if (wanted("connections")) await eachAlone("connections", runConnections);
 
     // 1 and 2. Throughput and latency, side by side.
     if (wanted("throughput") || wanted("latency")) {
@@ -220,19 +225,7 @@ export async function runBench(config: BenchConfig, options: RunOptions): Promis
     }
 
     // 4. Last, each system alone: it kills an instance.
-    if (wanted("storm")) {
-      log("\nstorm");
-      for (const name of running) {
-        await profiled([name], "storm", async () => {
-          try {
-            results(name).storm = await runStorm(context(name, "storm"));
-          } catch (error) {
-            failed(name, "storm", error);
-            await load.closeClients(`${name}-storm`).catch(() => {});
-          }
-        });
-      }
-    }
+    if (wanted("storm")) await eachAlone("storm", runStorm);
   } finally {
     await load.closeClients().catch(() => {});
     for (const system of systems.values()) await system.stop().catch(() => {});
