@@ -1,7 +1,7 @@
 import { createClient } from "redis";
 import type { Message } from "../../src/protocol/index.ts";
 import { Keys } from "../../src/server/store/keys.ts";
-import { parseMessage } from "../../src/server/store/message-store.ts";
+import { entryMessage } from "../../src/server/store/message-store.ts";
 
 /** Reads what Redis stored: the ground truth the clients are checked against. */
 export class StoredHistory {
@@ -23,9 +23,7 @@ export class StoredHistory {
 
   /** The latest offset of each room. */
   async latest(rooms: readonly string[]): Promise<Map<string, number>> {
-    const values = await Promise.all(
-      rooms.map((room) => this.client.get(this.keys.room(room).seq)),
-    );
+    const values = await this.client.mGet(rooms.map((room) => this.keys.room(room).seq));
     return new Map(rooms.map((room, i) => [room, Number(values[i] ?? 0)]));
   }
 
@@ -37,7 +35,7 @@ export class StoredHistory {
       "-",
       "+",
     ])) as [string, string[]][];
-    return entries.map(([, fields]) => parseMessage(fields[1] ?? "{}"));
+    return entries.map(entryMessage);
   }
 
   async close(): Promise<void> {

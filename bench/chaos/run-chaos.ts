@@ -1,3 +1,4 @@
+import { setTimeout as delay } from "node:timers/promises";
 import { percentile } from "../harness/stats.ts";
 import { StoredHistory } from "./history.ts";
 import { ChatLoad, type LoadOptions } from "./load.ts";
@@ -63,8 +64,6 @@ export const CHAOS_STEPS: Step[] = [
   { name: "rolling restart", run: (c) => c.restart("rolling") },
   { name: "restart Redis", run: (c) => c.restartRedis() },
 ];
-
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function waitRunning(control: ClusterControl, n: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

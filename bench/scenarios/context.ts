@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   type CpuSample,
   coresBetween,
@@ -47,7 +48,7 @@ export async function waitForQuiet(
   return busy;
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep };
 
 export function summarize(histogram: Histogram): LatencySummary {
   return {

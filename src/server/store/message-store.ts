@@ -109,7 +109,8 @@ function newEpoch(): string {
   return randomBytes(6).toString("hex");
 }
 
-function entryMessage(entry: [string, string[]]): Message {
+/** The message of an XRANGE/XREVRANGE entry of a room's log. */
+export function entryMessage(entry: [string, string[]]): Message {
   const fields = entry[1];
   const index = fields.indexOf("m");
   const json = index >= 0 ? fields[index + 1] : undefined;
