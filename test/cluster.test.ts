@@ -98,8 +98,11 @@ describe("npm start: its own Redis, three instances, the router", () => {
     });
     assert.equal(again.headers.get("x-instance-id"), now, "and it sticks there");
 
+    // The kill's answer may come before the supervisor saw the exit: wait for both.
     const after = await cluster.waitForInstances(
-      (list) => list.filter((i) => i.state === "running").length === 3,
+      (list) =>
+        list.filter((i) => i.state === "running").length === 3 &&
+        list.find((i) => i.id === home)?.state === "exited",
     );
     const replacement = after.find((i) => i.state === "running" && !ids(before).includes(i.id));
     assert.ok(replacement, "a new instance replaced the killed one");
