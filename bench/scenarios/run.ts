@@ -38,10 +38,13 @@ export const NOTES = [
     "MAX_SOCKETS_PER_SESSION=10000 and AUTH_ATTEMPTS_PER_MINUTE=1000000, since a few hundred " +
     "logins are shared by thousands of clients from one address; everything else is its default " +
     "(HISTORY_SIZE 1000, durable history, offsets, dedup, presence, session check on every handshake).",
-  "Every system runs as 3 instances (from source, through tsx, all three alike) behind the same " +
+  "Every system runs as 3 instances behind the same " +
     "supervisor and sticky router, with the supervisor's own redis-server (append-only file, " +
     "fsync every second). The three clusters run side by side; the throughput and latency steps " +
-    "of the three systems take turns, so that whatever else the machine does falls on all alike.",
+    "of the three systems take turns, so that whatever else the machine does falls on all alike. " +
+    "Switchboard's instances run its build (dist/server/main.js, what npm start runs, made " +
+    "before every bench run); plain and ceiling run from source through tsx, whose cost is at " +
+    "module load, not per message.",
   "A delivery is a message shown by one client; the sender counts as a receiver of its own " +
     "message, for all three systems (Switchboard shows it on its ack or on the broadcast, " +
     "whichever comes first; plain and ceiling on the broadcast).",
