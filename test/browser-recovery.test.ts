@@ -30,15 +30,29 @@ after(async () => {
   await cluster?.stop();
 });
 
-async function person(name: string): Promise<{ page: Page; context: BrowserContext }> {
+/** A person's network, which the test can cut: HTTP and WebSockets alike. */
+interface Network {
+  held: boolean;
+}
+
+async function person(
+  name: string,
+): Promise<{ page: Page; context: BrowserContext; network: Network }> {
   if (browser === undefined || cluster === undefined) throw new Error("not started");
   const context = await browser.newContext();
   context.setDefaultTimeout(15_000);
   contexts.push(context);
+  const network: Network = { held: false };
+  // Set before the page opens: a WebSocket route applies to sockets opened after it.
+  await context.route("**/*", (route) => (network.held ? route.abort() : route.continue()));
+  await context.routeWebSocket(/.*/, (socket) => {
+    if (network.held) void socket.close();
+    else socket.connectToServer();
+  });
   const page = await context.newPage();
   await registerInPage(page, cluster.url, name, PASSWORD);
   await app(page).status.filter({ hasText: "Connected" }).waitFor();
-  return { page, context };
+  return { page, context, network };
 }
 
 async function instanceOf(page: Page): Promise<string> {
@@ -72,8 +86,7 @@ test("Test 2: a killed instance costs the user nothing but a short 'reconnecting
 
   // The crash. Ann's network is held while it happens, so that the gap is long
   // enough to talk and type in; then it comes back.
-  let held = true;
-  await ann.context.route("**/*", (route) => (held ? route.abort() : route.continue()));
+  ann.network.held = true;
   await cluster.admin("POST", `/instances/${annInstance}/kill`);
   await annUi.status.filter({ hasText: "Reconnecting" }).waitFor();
 
@@ -84,7 +97,7 @@ test("Test 2: a killed instance costs the user nothing but a short 'reconnecting
   await ann.page.locator(".outbox .message", { hasText: "typed during the gap" }).waitFor();
   await annUi.status.filter({ hasText: "1 message waiting" }).waitFor();
 
-  held = false;
+  ann.network.held = false;
   await annUi.status.filter({ hasText: "Connected to instance" }).waitFor();
   const newInstance = await instanceOf(ann.page);
   assert.notEqual(newInstance, annInstance, "Ann must be on a live instance now");

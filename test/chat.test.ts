@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { CookieJar, HttpApi, SwitchboardClient } from "../src/client/core/index.ts";
 import type { JoinResult, Message, PresenceEvent, Result } from "../src/protocol/index.ts";
 import { TestInstance } from "./helpers/instance.ts";
 import { TestRedis } from "./helpers/redis-server.ts";
@@ -282,6 +283,21 @@ describe("logout", () => {
     assert.equal(await gone, "io server disconnect");
     await loggedOut;
     assert.equal(await ann.http.session(), undefined);
+    client.close();
+  });
+
+  test("a client whose session ended while it was away shows the login page, and stops trying", async () => {
+    const ann = await registeredUser(a.url);
+    // The cookie this browser still holds, after the session ended elsewhere.
+    const stale = new CookieJar();
+    stale.store([`JSESSIONID=${ann.jar.get("JSESSIONID")}`]);
+    await ann.http.logout();
+    const client = new SwitchboardClient({ url: b.url, http: new HttpApi(b.url, stale) });
+    const states: string[] = [];
+    client.on("status", (status) => states.push(status.state));
+    await assert.rejects(client.open(), /logged out/);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(states, ["connecting", "logged-out"]);
     client.close();
   });
 });

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
+import type { AddressInfo } from "node:net";
 import { describe, test } from "node:test";
-import { backoffDelay, RoomView } from "../src/client/core/index.ts";
+import { WebSocketServer } from "ws";
+import {
+  backoffDelay,
+  type ConnectionStatus,
+  HttpApi,
+  RoomView,
+  SwitchboardClient,
+} from "../src/client/core/index.ts";
 import type { JoinResult, Message } from "../src/protocol/index.ts";
 
 const EPOCH = "e1";
@@ -131,5 +139,39 @@ describe("backoff with full jitter", () => {
       buckets[bucket] = (buckets[bucket] ?? 0) + 1;
     }
     for (const count of buckets) assert.ok(count > 350, `uneven spread: ${buckets.join(", ")}`);
+  });
+});
+
+describe("SwitchboardClient: reconnection", () => {
+  test("a WebSocket cut before the handshake is done is tried again at once, not after Socket.IO's 20 s timeout", async () => {
+    // A server that accepts every WebSocket and closes it straight away, as an
+    // instance that dies while accepting the handshake does.
+    const server = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+    let accepted = 0;
+    server.on("connection", (ws) => {
+      accepted += 1;
+      ws.close();
+    });
+    await new Promise((resolve) => server.once("listening", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = new SwitchboardClient({
+      url,
+      http: new HttpApi(url),
+      transports: ["websocket"],
+    });
+    const states: ConnectionStatus["state"][] = [];
+    client.on("status", (status) => states.push(status.state));
+    try {
+      client.start();
+      const deadline = Date.now() + 10_000;
+      while (accepted < 3 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.ok(accepted >= 3, `${accepted} handshakes in 10 s`);
+      assert.deepEqual(states.slice(0, 3), ["connecting", "reconnecting", "reconnecting"]);
+    } finally {
+      client.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -1,4 +1,3 @@
-import { Socket as EngineSocket } from "engine.io-client";
 import {
   type ConnectionStatus,
   CookieJar,
@@ -9,40 +8,21 @@ import type { ClientSpec } from "../ipc.ts";
 import { type BenchClient, type ClientHooks, firstTime, keepAliveAgent } from "./bench-client.ts";
 
 /**
- * engine.io-client remembers that a WebSocket worked in one static flag per
- * process (`rememberUpgrade`, which SwitchboardClient sets); a browser has it
- * per page. So that each simulated user behaves like its own browser (the
- * first visit starts with long-polling, a reconnect after an upgrade goes
- * straight to WebSocket), the flag is set to this user's own just before its
- * client opens a socket, which it does right after the session check.
- */
-class OwnBrowserHttpApi extends HttpApi {
-  constructor(
-    url: string,
-    jar: CookieJar,
-    private readonly upgradedBefore: () => boolean,
-  ) {
-    super(url, jar);
-  }
-
-  override async session(): ReturnType<HttpApi["session"]> {
-    const session = await super.session();
-    EngineSocket.priorWebsocketSuccess = this.upgradedBefore();
-    return session;
-  }
-}
-
-/**
  * A Switchboard user: the browser's own client logic (`SwitchboardClient`:
- * session check, reconnection with backoff, rejoin from the last offset,
- * outbox), with a cookie jar that starts with a shared login. Deliveries are
- * what the user would see: the messages each room view adds, in order, once.
+ * reconnection with backoff, rejoin from the last offset, outbox), with a
+ * cookie jar that starts with a shared login. Like the browser app's page
+ * load, it asks `GET /api/session` once before connecting: the answer
+ * refreshes the session cookie, and the router then gives this user its own
+ * `__VCAP_ID__` (the shared login carries none). Each user remembers on its own
+ * that a WebSocket worked, as a browser page does: its first connection
+ * starts with long-polling, a reconnect goes straight to WebSocket.
+ * Deliveries are what the user would see: the messages each room view adds,
+ * in order, once.
  */
 export class SwitchboardBenchClient implements BenchClient {
   private readonly client: SwitchboardClient;
   private readonly loaded = new Set<string>();
   private readonly first = firstTime();
-  private wasConnected = false;
   instance: string | undefined;
 
   constructor(
@@ -54,7 +34,7 @@ export class SwitchboardBenchClient implements BenchClient {
     jar.set(spec.cookie.name, spec.cookie.value);
     this.client = new SwitchboardClient({
       url: spec.url,
-      http: new OwnBrowserHttpApi(spec.url, jar, () => this.wasConnected),
+      http: new HttpApi(spec.url, jar),
       rooms: spec.rooms,
       keepMessages: 20,
       agent: keepAliveAgent,
@@ -70,7 +50,6 @@ export class SwitchboardBenchClient implements BenchClient {
     this.client.on("status", (status: ConnectionStatus) => {
       if (status.state === "connected") {
         this.instance = status.instance;
-        this.wasConnected = true;
         hooks.status(local, true);
         this.first.resolve();
       } else if (status.state === "reconnecting") {
@@ -91,7 +70,8 @@ export class SwitchboardBenchClient implements BenchClient {
     return this.client.status.state === "connected";
   }
 
-  start(): Promise<void> {
+  async start(): Promise<void> {
+    if ((await this.client.http.session()) === undefined) throw new Error("not logged in");
     this.client.start();
     return this.first.promise;
   }

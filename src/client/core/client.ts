@@ -75,8 +75,9 @@ function newClientId(): string {
 
 /**
  * The Switchboard client: the same code in the browser app, the tests and the
- * load generator. It owns the reconnection (backoff with jitter, a session
- * check that refreshes the sticky cookie, rejoin with each room's position),
+ * load generator. It owns the reconnection (backoff with jitter, straight to
+ * the handshake, which authenticates with the session cookie and lands on a
+ * live instance; rejoin with each room's position),
  * gap-free ordered delivery per room, and the outbox of unacknowledged sends.
  */
 export class SwitchboardClient extends Emitter<ClientEvents> {
@@ -89,6 +90,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   private socket: ChatSocket | undefined;
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** A WebSocket connection worked before: the next connection starts with one. */
+  private websocketWorked = false;
   private readonly catchingUp = new Set<string>();
   private readonly inFlight = new Set<string>();
   private readonly options: Required<Omit<ClientOptions, "storage" | "agent">> &
@@ -116,7 +119,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   start(): void {
     if (this.status.state !== "idle" && this.status.state !== "closed") return;
     this.attempt = 0;
-    void this.connect();
+    this.connect();
   }
 
   /** Starts, and resolves once connected with every room loaded; rejects when logged out. */
@@ -242,48 +245,68 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       : backoffDelay(this.attempt - 1, this.options.backoff);
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.connect();
+      this.connect();
     }, delay);
   }
 
-  private async connect(): Promise<void> {
+  private connect(): void {
     if (this.attempt === 0) this.setStatus({ state: "connecting", attempt: 0 });
-    let session: Awaited<ReturnType<HttpApi["session"]>>;
-    try {
-      // Refreshes the sticky cookie first, so the handshake lands on a live instance.
-      session = await this.http.session();
-    } catch {
-      this.scheduleReconnect();
-      return;
-    }
-    if (this.status.state === "closed") return;
-    if (session === undefined) {
-      this.loggedOut();
-      return;
-    }
-    this.user = session.user.name;
     this.openSocket();
   }
 
+  /**
+   * The handshake was refused as unauthorized: the session may have ended
+   * (logout in another tab, expiry), or the instance could not tell. Only
+   * then does the client ask over HTTP, and shows the login page if so.
+   */
+  private async checkSession(): Promise<void> {
+    const ended = await this.http.session().then(
+      (session) => session === undefined,
+      () => false,
+    );
+    if (this.status.state === "closed") return;
+    if (ended) this.loggedOut();
+    else this.scheduleReconnect();
+  }
+
   private openSocket(): void {
-    const cookie = this.http.jar?.header();
+    // After a WebSocket worked once, start with it (no long-polling handshake
+    // and upgrade first: fewer round trips when a crowd reconnects at once);
+    // tryAllTransports falls back to long-polling when it fails. This is what
+    // engine.io-client's rememberUpgrade does, but per client and not per process.
+    const transports =
+      this.websocketWorked && this.options.transports.includes("websocket")
+        ? ["websocket" as const, ...this.options.transports.filter((t) => t !== "websocket")]
+        : this.options.transports;
     const socket: ChatSocket = io(this.options.url, {
       reconnection: false,
       forceNew: true,
-      transports: this.options.transports,
-      // After one WebSocket worked, reconnect with it straight away (no long-polling
-      // handshake and upgrade first: fewer round trips when a crowd moves at once),
-      // and fall back to long-polling if it fails.
-      rememberUpgrade: true,
+      transports,
       tryAllTransports: true,
-      ...(cookie === undefined ? {} : { extraHeaders: { cookie } }),
+      // Node: the jar stands in for the browser's cookie store.
+      ...this.http.jar?.engineOptions(),
       // engine.io-client types `agent` as string | boolean; in Node it is handed to http.request.
       ...(this.options.agent === undefined
         ? {}
         : { agent: this.options.agent as unknown as string }),
     });
+    const engine = socket.io.engine;
+    engine.on("upgrade", () => {
+      this.websocketWorked = true;
+    });
+    // A transport that closes before the Engine.IO handshake is done (an
+    // instance that dies while accepting it, a proxy that drops it) is neither
+    // a connect_error nor a disconnect: Socket.IO would notice only at its
+    // 20 s connection timeout. Try again now instead. ("forced close" is
+    // Socket.IO closing it on purpose, as after a refusal, whose connect_error
+    // follows and decides.)
+    engine.on("close", (reason) => {
+      if (reason === "forced close" || socket !== this.socket || socket.connected) return;
+      this.scheduleReconnect();
+    });
     this.socket = socket;
     socket.on("ready", (ready) => {
+      if (socket.io.engine.transport.name === "websocket") this.websocketWorked = true;
       this.user = ready.user.name;
       this.limits = ready.limits;
       void this.onReady(socket, ready.instance);
@@ -303,9 +326,12 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     });
     socket.on("connect_error", (error) => {
       if (socket !== this.socket) return;
-      // "unauthorized" may mean the session just ended; the session check before the next try tells.
-      void error;
-      this.scheduleReconnect();
+      if (error.message === "unauthorized") {
+        this.dropSocket();
+        void this.checkSession();
+      } else {
+        this.scheduleReconnect();
+      }
     });
     socket.on("disconnect", (reason) => {
       if (socket !== this.socket || reason === "io client disconnect") return;

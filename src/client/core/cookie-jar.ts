@@ -38,9 +38,42 @@ export class CookieJar {
     this.cookies.delete(name);
   }
 
+  /**
+   * What engine.io-client needs to use this jar as a browser uses its cookie
+   * store. The `Cookie` header is read again for every long-polling request
+   * and for the WebSocket handshake (a getter), and the `Set-Cookie` headers
+   * of every long-polling response are stored (engine.io-client's Node
+   * long-polling calls `parseCookies` of its `cookieJar` option). So after
+   * a failover the requests of one Socket.IO session carry the affinity that
+   * the router set on its first response, and stay on that instance.
+   */
+  engineOptions(): { extraHeaders: Record<string, string>; cookieJar: EngineCookieJar } {
+    const jar = this;
+    return {
+      extraHeaders: {
+        get cookie() {
+          return jar.header() ?? "";
+        },
+      },
+      cookieJar: {
+        // The Cookie header comes from extraHeaders above.
+        addCookies() {},
+        parseCookies(values) {
+          if (values) jar.store(Array.isArray(values) ? values : [values]);
+        },
+      },
+    };
+  }
+
   /** The `Cookie` request header, or undefined when the jar is empty. */
   header(): string | undefined {
     if (this.cookies.size === 0) return undefined;
     return [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
   }
+}
+
+/** The part of engine.io-client's Node cookie jar that its long-polling requests use. */
+interface EngineCookieJar {
+  addCookies(xhr: unknown): void;
+  parseCookies(values: string | string[] | null): void;
 }
