@@ -114,6 +114,7 @@ const server = createServer((req, res) => {
   });
 });
 const wss = new WebSocketServer({ noServer: true, maxPayload: 32_768, perMessageDeflate: false });
+wss.on("headers", (headers) => headers.push(`X-Instance-Id: ${env.instanceId}`));
 
 server.on("upgrade", (req, socket, head) => {
   sessionUser(req).then(

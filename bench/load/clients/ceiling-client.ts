@@ -1,4 +1,5 @@
 import WebSocket from "ws";
+import { backoffDelay } from "../../../src/client/core/index.ts";
 import { newClientId } from "./bench-client.ts";
 import { RecipeBenchClient } from "./recipe-client.ts";
 
@@ -10,10 +11,17 @@ interface ServerFrame {
 
 /**
  * A user of the ceiling reference: one `ws` WebSocket with JSON frames. It
- * refreshes its session (and the router's affinity) before each connection
- * and reconnects with the same delays as the plain client.
+ * reconnects as Switchboard's client does (straight to the handshake, which
+ * checks the session, with the same backoff), so that its reconnect storm is
+ * the limit of the transport and not of a slower reconnection; it asks
+ * `GET /api/session` only before its first connection, as a page load does.
+ * The instance it landed on comes in the 101's `X-Instance-Id`.
  */
 export class CeilingBenchClient extends RecipeBenchClient {
+  protected override readonly reconnection = {
+    sessionEveryTime: false,
+    delay: (attempt: number) => backoffDelay(attempt),
+  };
   private ws: WebSocket | undefined;
   private nextId = 1;
   private joins = new Map<number, () => void>();
@@ -25,6 +33,10 @@ export class CeilingBenchClient extends RecipeBenchClient {
       perMessageDeflate: false,
     });
     this.ws = ws;
+    ws.on("upgrade", (res) => {
+      const instance = res.headers["x-instance-id"];
+      if (typeof instance === "string") this.instance = instance;
+    });
     const lost = () => {
       if (ws === this.ws) this.lost();
     };

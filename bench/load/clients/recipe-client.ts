@@ -7,7 +7,7 @@ import { type BenchClient, type ClientHooks, firstTime, socketIoBackoff } from "
  * Before every (re)connection they refresh the session cookie (and so the
  * router's affinity) with `GET /api/session`, then open their transport; a
  * lost transport is retried with Socket.IO's default delays. Subclasses open,
- * drop and use the transport.
+ * drop and use the transport, and may reconnect otherwise (`reconnection`).
  */
 export abstract class RecipeBenchClient implements BenchClient {
   protected readonly http: HttpApi;
@@ -41,13 +41,29 @@ export abstract class RecipeBenchClient implements BenchClient {
   /** Forgets and closes the current transport, if any. */
   protected abstract drop(): void;
 
+  /**
+   * How this user reconnects: whether it asks `GET /api/session` before
+   * every connection or only before the first one (as a page load does), and
+   * the delay before each retry.
+   */
+  protected readonly reconnection: {
+    sessionEveryTime: boolean;
+    delay: (attempt: number) => number;
+  } = { sessionEveryTime: true, delay: socketIoBackoff };
+  private sessionAsked = false;
+
   private async connect(): Promise<void> {
     if (this.closed) return;
     this.hooks.attempt(this.local);
+    if (this.sessionAsked && !this.reconnection.sessionEveryTime) {
+      this.open();
+      return;
+    }
     try {
       const session = await this.http.session();
       if (session === undefined) throw new Error("logged out");
       this.instance = session.instance;
+      this.sessionAsked = true;
     } catch {
       this.retry();
       return;
@@ -73,7 +89,7 @@ export abstract class RecipeBenchClient implements BenchClient {
 
   private retry(): void {
     if (this.closed || this.timer !== undefined) return;
-    const delay = socketIoBackoff(this.attempt);
+    const delay = this.reconnection.delay(this.attempt);
     this.attempt += 1;
     this.timer = setTimeout(() => {
       this.timer = undefined;
