@@ -233,3 +233,28 @@ describe("npm start: its own Redis, three instances, the router", () => {
     for (const port of cluster.seenPorts) assert.equal(await portOpen(port), false, `port ${port}`);
   });
 });
+
+describe("a cluster of one", () => {
+  let cluster: TestCluster | undefined;
+
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  test("replaces its last instance at once after a crash, not after RESTART_DELAY_MS", async () => {
+    cluster = await TestCluster.start({ instances: 1, env: { RESTART_DELAY_MS: "60000" } });
+    const [only] = await cluster.running();
+    assert.ok(only);
+    await cluster.admin("POST", `/instances/${only.id}/kill`);
+    const after = await cluster.waitForInstances(
+      (list) =>
+        list.some((i) => i.state === "running") &&
+        list.find((i) => i.id === only.id)?.state === "exited",
+      20_000,
+    );
+    assert.ok(after.some((i) => i.state === "running" && i.id !== only.id));
+    assert.match(cluster.output, new RegExp(`${only.id}\\s+exited .*replacing it in 0 ms`));
+    const res = await fetch(`${cluster.url}/healthz`);
+    assert.equal(res.status, 200, "the cluster serves again");
+  });
+});

@@ -33,10 +33,11 @@ export interface ClusterConfig {
   /** How long a new instance has to answer /healthz. @default 30000 (START_TIMEOUT_MS) */
   startTimeoutMs: number;
   /**
-   * Delay before a crashed instance is replaced; doubles while replacements
-   * keep failing. Long enough for the crashed instance's clients to settle on
-   * the others first: a start costs a few hundred ms of CPU, which on a small
-   * machine would slow their reconnection. @default 2000 (RESTART_DELAY_MS)
+   * Delay before a crashed instance is replaced while others are running;
+   * doubles while replacements keep failing. Long enough for the crashed
+   * instance's clients to settle on the others first: a start costs CPU,
+   * which on a small machine would slow their reconnection. The last
+   * instance is replaced at once. @default 5000 (RESTART_DELAY_MS)
    */
   restartDelayMs: number;
   /**
@@ -74,7 +75,7 @@ const envSchema = z.object({
     .max(900_000, "STOP_TIMEOUT_MS must be at most 900000")
     .optional(),
   START_TIMEOUT_MS: integer("START_TIMEOUT_MS", 30_000, 1000, 600_000),
-  RESTART_DELAY_MS: integer("RESTART_DELAY_MS", 2000, 0, 60_000),
+  RESTART_DELAY_MS: integer("RESTART_DELAY_MS", 5000, 0, 60_000),
   INSTANCE_ENTRY: z.string().min(1).default("dist/server/main.js"),
   PROXY_TIMEOUT_MS: integer("PROXY_TIMEOUT_MS", 60_000, 1000, 3_600_000),
 });

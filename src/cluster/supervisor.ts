@@ -270,7 +270,11 @@ export class Supervisor extends EventEmitter<{ change: [] }> {
     }
     // One that never came up is the business of whoever started it.
     if (!instance.wasRunning) return;
-    const wait = this.restartDelay();
+    // With others running, the crashed instance's clients are reconnecting to
+    // them, and a start meanwhile would take CPU from that wave: wait. With
+    // none running, nobody is served until the replacement is up: start now.
+    const othersRunning = this.all.some((i) => i !== instance && i.state === "running");
+    const wait = othersRunning || this.failures > 0 ? this.restartDelay() : 0;
     const what = instance.intent === "kill" ? "exited" : "exited unexpectedly";
     this.options.report(`instance  ${instance.id}  ${what} (${how}); replacing it in ${wait} ms`);
     this.scheduleReconcile(wait);
