@@ -124,3 +124,31 @@ test("the members of a crashed instance leave the member lists by themselves", a
   assert.ok(now.ok);
   assert.deepEqual(now.members, [bob.name]);
 });
+
+test("an instance whose Redis is gone still stops on SIGTERM, instead of waiting for Redis for ever", async () => {
+  const own = await TestRedis.start();
+  const alone = await TestInstance.start({
+    REDIS_URL: own.url,
+    SESSION_SECRET: "test-secret-0123456789abcdef",
+    INSTANCE_ID: "i-noredis",
+    DRAIN_TIMEOUT_MS: "500",
+  });
+  instances.push(alone);
+  try {
+    // A socket in a room: stopping then has Redis work to do (its presence entry).
+    const user = await registeredUser(alone.url, uniqueName("alone"));
+    await joinedSocket(alone.url, user.jar, "lobby");
+    await own.close();
+    const exited = new Promise<number | null>((resolve) => alone.child.once("exit", resolve));
+    alone.child.kill("SIGTERM");
+    const outcome = await Promise.race([
+      exited,
+      new Promise<string>((resolve) =>
+        setTimeout(() => resolve("still running after 20 s"), 20_000),
+      ),
+    ]);
+    assert.equal(outcome, 0);
+  } finally {
+    await own.close();
+  }
+});

@@ -20,6 +20,9 @@ import { PresenceStore } from "./store/presence-store.ts";
 import { RateLimitStore } from "./store/rate-limit-store.ts";
 import { connectRedis } from "./store/redis-connection.ts";
 
+/** How long one shutdown step (other than the drain) may take. */
+const SHUTDOWN_STEP_MS = 3000;
+
 export interface Instance {
   readonly id: string;
   readonly port: number;
@@ -130,16 +133,31 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
   let closing: Promise<void> | undefined;
   const close = async (options: { drain?: boolean } = {}) => {
     draining = true;
-    const step = async (name: string, run: () => unknown) => {
+    // Every step has a deadline: with Redis unreachable, a step's commands
+    // would wait in node-redis's offline queue for ever and the process would
+    // never exit. What a cut step leaves behind expires by itself (presence
+    // entries have a TTL, and the others reap them).
+    const step = async (name: string, run: () => unknown, deadlineMs = SHUTDOWN_STEP_MS) => {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<"late">((resolve) => {
+        timer = setTimeout(() => resolve("late"), deadlineMs);
+      });
       try {
-        await run();
+        const outcome = await Promise.race([Promise.resolve().then(run), late]);
+        if (outcome === "late") log.warn({ step: name }, "shutdown step cut at its deadline");
       } catch (error) {
         log.warn({ err: error, step: name }, "shutdown step failed");
+      } finally {
+        clearTimeout(timer);
       }
     };
     await step("session watch", stopSessionWatch);
     if (options.drain === true) {
-      await step("drain", () => drainSockets(chat, config.drainTimeoutMs, log));
+      await step(
+        "drain",
+        () => drainSockets(chat, config.drainTimeoutMs, log),
+        config.drainTimeoutMs + SHUTDOWN_STEP_MS,
+      );
     }
     await step("presence", () => tracker.stop());
     await step("sockets", () => chat.close());
