@@ -306,7 +306,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     });
     this.socket = socket;
     socket.on("ready", (ready) => {
-      if (socket.io.engine.transport.name === "websocket") this.websocketWorked = true;
+      if (engine.transport.name === "websocket") this.websocketWorked = true;
       this.user = ready.user.name;
       this.limits = ready.limits;
       void this.onReady(socket, ready.instance);
