@@ -7,6 +7,7 @@ import { TestRedis } from "./helpers/redis-server.ts";
 import {
   connectedClient,
   nextEvent,
+  onMessages,
   type RawSocket,
   rawSocket,
   registeredUser,
@@ -126,10 +127,7 @@ describe("sockets", () => {
     assert.equal(joined.offset, 0);
     assert.ok((await join(sb, room)).ok);
 
-    const atB = nextEvent<Message>((fn) => {
-      sb.on("message", fn);
-      return () => sb.off("message", fn);
-    });
+    const atB = nextEvent<Message>((fn) => onMessages(sb, fn));
     const first = await send(sa, room, "hello from A");
     assert.ok(first.ok);
     const received = await atB;
@@ -139,10 +137,7 @@ describe("sockets", () => {
 
     // A also receives its own message; wait for B's.
     const atA = nextEvent<Message>(
-      (fn) => {
-        sa.on("message", fn);
-        return () => sa.off("message", fn);
-      },
+      (fn) => onMessages(sa, fn),
       (m) => m.user === bob.name,
     );
     const second = await send(sb, room, "hello from B");
@@ -151,6 +146,49 @@ describe("sockets", () => {
     assert.equal(second.message.offset, 2);
     assert.equal(second.message.epoch, first.message.epoch);
     assert.ok(Math.abs(second.message.ts - Date.now()) < 10_000);
+  });
+
+  test("messages that queued up for a busy instance reach its sockets together, in order, once", async () => {
+    const room = uniqueName("r").toLowerCase();
+    const ann = await registeredUser(a.url);
+    const bob = await registeredUser(b.url);
+    const sa = await socketFor(a.url, ann.jar);
+    const sb = await socketFor(b.url, bob.jar);
+    assert.ok((await join(sa, room)).ok);
+    assert.ok((await join(sb, room)).ok);
+    const viewer = await connectedClient(b.url, sameCookieAt(b.url, bob.jar), { rooms: [room] });
+    const frames: number[][] = [];
+    sb.on("message", (m) => frames.push([m.offset]));
+    sb.on("messages", (batch) => {
+      assert.equal(batch.room, room);
+      frames.push(batch.messages.map((m) => m.offset));
+    });
+
+    // B is frozen while A stores 20 messages: Redis queues them for B's subscriber.
+    const count = 20;
+    b.child.kill("SIGSTOP");
+    try {
+      for (let i = 1; i <= count; i++) assert.ok((await send(sa, room, `queued ${i}`)).ok);
+    } finally {
+      b.child.kill("SIGCONT");
+    }
+    const all = Array.from({ length: count }, (_m, i) => i + 1);
+    const deadline = Date.now() + 5000;
+    while (frames.flat().length < count && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.deepEqual(frames.flat(), all, "every message once, in offset order");
+    assert.ok(frames.length < count, `${count} messages came in ${frames.length} frames`);
+    // The client shows them the same way: once each, in order, without a reload.
+    const view = viewer.rooms.get(room);
+    while ((view?.offset ?? 0) < count && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.deepEqual(
+      view?.messages.map((m) => m.text),
+      all.map((i) => `queued ${i}`),
+    );
+    viewer.close();
   });
 
   test("sending again with the same clientId stores one message", async () => {

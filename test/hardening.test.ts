@@ -5,7 +5,14 @@ import { CookieJar, HttpApi } from "../src/client/core/index.ts";
 import type { JoinResult, Message, Result } from "../src/protocol/index.ts";
 import { TestInstance } from "./helpers/instance.ts";
 import { TestRedis } from "./helpers/redis-server.ts";
-import { PASSWORD, type RawSocket, rawSocket, socketReady, uniqueName } from "./helpers/users.ts";
+import {
+  onMessages,
+  PASSWORD,
+  type RawSocket,
+  rawSocket,
+  socketReady,
+  uniqueName,
+} from "./helpers/users.ts";
 
 /** Two instances with small limits, so that each limit can be reached quickly. */
 let redis: TestRedis;
@@ -187,7 +194,7 @@ describe("limits per connection", () => {
     for (let i = 0; i < 10; i++) sa.emit("typing", { room });
     // A message sent after the typing events arrives after them (one channel, in order).
     const marker = new Promise<void>((resolve) =>
-      sb.on("message", (m) => m.text === "marker" && resolve()),
+      onMessages(sb, (m) => m.text === "marker" && resolve()),
     );
     assert.ok((await send(sa, room, "marker")).ok);
     await marker;

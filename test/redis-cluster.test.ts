@@ -8,6 +8,7 @@ import { TestInstance } from "./helpers/instance.ts";
 import {
   connectedClient,
   nextEvent,
+  onMessages,
   type RawSocket,
   rawSocket,
   registeredUser,
@@ -66,7 +67,7 @@ test("rooms on different shards carry messages across instances, in order, each 
   const receivers = await Promise.all(rooms.map((room) => joined(b.url, bob.jar, room)));
   const got = new Map<string, number[]>();
   for (const receiver of receivers) {
-    receiver.on("message", (m: Message) => got.set(m.room, [...(got.get(m.room) ?? []), m.offset]));
+    onMessages(receiver, (m) => got.set(m.room, [...(got.get(m.room) ?? []), m.offset]));
   }
   for (let n = 1; n <= 3; n++) {
     await Promise.all(

@@ -5,6 +5,7 @@ import { TestInstance } from "./helpers/instance.ts";
 import { TestRedis } from "./helpers/redis-server.ts";
 import {
   nextEvent,
+  onMessages,
   type RawSocket,
   rawSocket,
   registeredUser,
@@ -47,10 +48,7 @@ async function joinedSocket(baseUrl: string, jar: Parameters<typeof rawSocket>[1
 }
 
 function messageTo(socket: RawSocket, filter: (m: Message) => boolean) {
-  return nextEvent<Message>((fn) => {
-    socket.on("message", fn);
-    return () => socket.off("message", fn);
-  }, filter);
+  return nextEvent<Message>((fn) => onMessages(socket, fn), filter);
 }
 
 async function waitReady(target: TestInstance, timeoutMs = 10_000): Promise<void> {

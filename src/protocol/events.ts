@@ -68,6 +68,15 @@ export interface PresenceEvent {
   state: "join" | "leave";
 }
 
+/**
+ * Messages of one room that reached an instance together (Redis had them
+ * queued for it), in offset order: one frame instead of one per message.
+ */
+export interface MessageBatch {
+  room: string;
+  messages: Message[];
+}
+
 export interface TypingEvent {
   room: string;
   user: string;
@@ -100,6 +109,7 @@ export interface ClientToServerEvents {
 export interface ServerToClientEvents {
   ready: (ev: ReadyEvent) => void;
   message: (msg: Message) => void;
+  messages: (batch: MessageBatch) => void;
   presence: (ev: PresenceEvent) => void;
   typing: (ev: TypingEvent) => void;
   bye: (ev: ByeEvent) => void;

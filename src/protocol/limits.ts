@@ -12,3 +12,5 @@ export const JOIN_HISTORY = 50;
 /** Largest page of a replay (`room:join` with `since`) or of `history`. */
 export const REPLAY_PAGE = 200;
 export const HISTORY_PAGE_MAX = 100;
+/** Most messages one `messages` event carries. */
+export const BATCH_MAX = 100;

@@ -6,7 +6,11 @@ import {
   HttpApi,
   SwitchboardClient,
 } from "../../src/client/core/index.ts";
-import type { ClientToServerEvents, ServerToClientEvents } from "../../src/protocol/index.ts";
+import type {
+  ClientToServerEvents,
+  Message,
+  ServerToClientEvents,
+} from "../../src/protocol/index.ts";
 
 export const PASSWORD = "correct horse battery";
 
@@ -54,6 +58,23 @@ export function rawSocket(
     transports,
     extraHeaders: { ...headers, ...(cookie === undefined ? {} : { cookie }) },
   });
+}
+
+/**
+ * Calls `listener` for every live message the socket receives, one at a
+ * time, whether it came alone (`message`) or with others of its room
+ * (`messages`). Returns the function that stops listening.
+ */
+export function onMessages(socket: RawSocket, listener: (message: Message) => void): () => void {
+  const batch = ({ messages }: { messages: Message[] }) => {
+    for (const message of messages) listener(message);
+  };
+  socket.on("message", listener);
+  socket.on("messages", batch);
+  return () => {
+    socket.off("message", listener);
+    socket.off("messages", batch);
+  };
 }
 
 /** Resolves when the socket is connected (and `ready` arrived), rejects with the connect_error. */

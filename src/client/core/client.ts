@@ -312,6 +312,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       void this.onReady(socket, ready.instance);
     });
     socket.on("message", (message) => this.onMessages(message.room, [message]));
+    socket.on("messages", (batch) => this.onMessages(batch.room, batch.messages));
     socket.on("presence", (event) => {
       const view = this.rooms.get(event.room);
       if (view === undefined) return;
