@@ -33,6 +33,30 @@ export interface BenchClient {
  */
 export const keepAliveAgent = new Agent({ keepAlive: true });
 
+/**
+ * Messages each simulated user keeps per room, as a chat screen keeps what it
+ * shows: Switchboard's room view holds them, and the reference users hold
+ * theirs in `RecentMessages`, so that every system's users do the same work
+ * (a message that stays on screen outlives the garbage collector's young
+ * generation, which a message dropped at once does not).
+ */
+export const SHOWN_PER_ROOM = 20;
+
+/** The last `SHOWN_PER_ROOM` messages of each room, for the reference users. */
+export class RecentMessages<M> {
+  private readonly rooms = new Map<string, M[]>();
+
+  add(room: string, message: M): void {
+    let shown = this.rooms.get(room);
+    if (shown === undefined) {
+      shown = [];
+      this.rooms.set(room, shown);
+    }
+    shown.push(message);
+    if (shown.length > SHOWN_PER_ROOM) shown.shift();
+  }
+}
+
 export function newClientId(): string {
   return randomUUID().replaceAll("-", "");
 }

@@ -1,16 +1,17 @@
 import WebSocket from "ws";
 import { backoffDelay } from "../../../src/client/core/index.ts";
-import { newClientId } from "./bench-client.ts";
+import { newClientId, RecentMessages } from "./bench-client.ts";
 import { RecipeBenchClient } from "./recipe-client.ts";
 
 interface ServerFrame {
   e: string;
   id?: number;
-  d: { ok?: boolean; text?: string; ts?: number };
+  d: { ok?: boolean; room?: string; text?: string; ts?: number };
 }
 
 /**
- * A user of the ceiling reference: one `ws` WebSocket with JSON frames. It
+ * A user of the ceiling reference: one `ws` WebSocket with JSON frames, which
+ * keeps the last `SHOWN_PER_ROOM` messages of each room as a chat screen does. It
  * reconnects as Switchboard's client does (straight to the handshake, which
  * checks the session, with the same backoff), so that its reconnect storm is
  * the limit of the transport and not of a slower reconnection; it asks
@@ -25,6 +26,7 @@ export class CeilingBenchClient extends RecipeBenchClient {
   private ws: WebSocket | undefined;
   private nextId = 1;
   private joins = new Map<number, () => void>();
+  private readonly shown = new RecentMessages<ServerFrame["d"]>();
 
   protected open(): void {
     const url = `${this.spec.url.replace(/^http/, "ws")}/ws`;
@@ -55,6 +57,7 @@ export class CeilingBenchClient extends RecipeBenchClient {
     ws.on("message", (data) => {
       const frame = JSON.parse(String(data)) as ServerFrame;
       if (frame.e === "message") {
+        this.shown.add(frame.d.room ?? "", frame.d);
         this.hooks.delivered(this.local, frame.d.text ?? "", false, frame.d.ts ?? Number.NaN);
       } else if (frame.e === "ack" && frame.id !== undefined) {
         const join = this.joins.get(frame.id);

@@ -1,15 +1,22 @@
 import { io, type Socket } from "socket.io-client";
-import { keepAliveAgent, newClientId } from "./bench-client.ts";
+import { keepAliveAgent, newClientId, RecentMessages } from "./bench-client.ts";
 import { RecipeBenchClient } from "./recipe-client.ts";
 
 interface Ack {
   ok: boolean;
 }
 
+interface PlainMessage {
+  room: string;
+  text: string;
+  ts: number;
+}
+
 /**
  * A user of the plain reference, written as a Socket.IO app is: socket.io-client
  * with its default transports, `room:join` on every connect, `message:send`
- * with an ack, and `message` events shown as they come. Like the classic
+ * with an ack, and `message` events shown as they come (the last
+ * `SHOWN_PER_ROOM` of each room kept, as a chat screen does). Like the classic
  * Cloud Foundry recipe it refreshes its session cookie (and so the router's
  * affinity) with `GET /api/session` before every (re)connection, which a
  * browser gets for free from its cookie store; the delays between attempts
@@ -17,6 +24,7 @@ interface Ack {
  */
 export class PlainBenchClient extends RecipeBenchClient {
   private socket: Socket | undefined;
+  private readonly shown = new RecentMessages<PlainMessage>();
 
   protected open(): void {
     const cookie = this.jar.header();
@@ -38,7 +46,8 @@ export class PlainBenchClient extends RecipeBenchClient {
         if (socket === this.socket) this.joined();
       }, lost);
     });
-    socket.on("message", (message: { text: string; ts: number }) => {
+    socket.on("message", (message: PlainMessage) => {
+      this.shown.add(message.room, message);
       this.hooks.delivered(this.local, message.text, false, message.ts);
     });
     socket.on("connect_error", lost);

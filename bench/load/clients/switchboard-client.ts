@@ -5,7 +5,13 @@ import {
   SwitchboardClient,
 } from "../../../src/client/core/index.ts";
 import type { ClientSpec } from "../ipc.ts";
-import { type BenchClient, type ClientHooks, firstTime, keepAliveAgent } from "./bench-client.ts";
+import {
+  type BenchClient,
+  type ClientHooks,
+  firstTime,
+  keepAliveAgent,
+  SHOWN_PER_ROOM,
+} from "./bench-client.ts";
 
 /**
  * A Switchboard user: the browser's own client logic (`SwitchboardClient`:
@@ -36,7 +42,7 @@ export class SwitchboardBenchClient implements BenchClient {
       url: spec.url,
       http: new HttpApi(spec.url, jar),
       rooms: spec.rooms,
-      keepMessages: 20,
+      keepMessages: SHOWN_PER_ROOM,
       agent: keepAliveAgent,
     });
     this.client.on("room", (view, change) => {
