@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, portAccepts } from "./ports.ts";
+import { endPidsWithThisProcess } from "./reaper.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -52,6 +53,8 @@ export class ClusterProcess {
   readonly seenPorts = new Set<number>();
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private readonly exited: Promise<void>;
+  /** Takes back the listing of this cluster's processes for the end of this program. */
+  private readonly unlist: () => void;
 
   private constructor(
     readonly child: ChildProcess,
@@ -72,6 +75,9 @@ export class ClusterProcess {
     child.stderr?.on("data", keep);
     if (child.pid !== undefined) this.seenPids.add(child.pid);
     this.seenPorts.add(port);
+    // If this program is ended before stop(), the supervisor cannot stop its
+    // children (it is killed too): end them all by pid.
+    this.unlist = endPidsWithThisProcess(() => this.knownPids().filter(alive));
   }
 
   get url(): string {
@@ -200,6 +206,12 @@ export class ClusterProcess {
     return [...this.output.matchAll(/\(pid (\d+)/g)].map((m) => Number(m[1]));
   }
 
+  /** Every pid the supervisor ran, as far as its state file and output tell (added to seenPids). */
+  private knownPids(): number[] {
+    for (const pid of [...this.statePids(), ...this.printedPids()]) this.seenPids.add(pid);
+    return [...this.seenPids];
+  }
+
   /** Pids seen earlier that are still alive. */
   leftovers(): number[] {
     return [...this.seenPids].filter(alive);
@@ -210,7 +222,7 @@ export class ClusterProcess {
    * still alive is killed by pid. Resolves with what had to be killed that way.
    */
   async stop(timeoutMs = 30_000): Promise<number[]> {
-    for (const pid of [...this.statePids(), ...this.printedPids()]) this.seenPids.add(pid);
+    this.knownPids();
     if (this.exitInfo === undefined) {
       this.child.kill("SIGTERM");
       const timer = setTimeout(() => this.child.kill("SIGKILL"), timeoutMs);
@@ -226,6 +238,7 @@ export class ClusterProcess {
         // gone meanwhile
       }
     }
+    this.unlist();
     await rm(this.dataDir, { recursive: true, force: true });
     return left;
   }

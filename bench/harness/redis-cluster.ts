@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "./ports.ts";
+import { endWithThisProcess } from "./reaper.ts";
 import { waitForPort } from "./redis-server.ts";
 
 const run = promisify(execFile);
@@ -54,6 +55,7 @@ export class RedisClusterServer {
           ],
           { stdio: ["ignore", "ignore", "inherit"] },
         );
+        endWithThisProcess(child);
         ports.push(port);
         children.push(child);
         await waitForPort(port, 5000, () => child.exitCode !== null);

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, portAccepts } from "./ports.ts";
+import { endWithThisProcess } from "./reaper.ts";
 
 /**
  * A real `redis-server` of our own, on a free port, in a temporary folder,
@@ -22,6 +23,11 @@ export class RedisServer {
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** The server's pid while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   static async start(options: { persistence?: boolean } = {}): Promise<RedisServer> {
@@ -50,6 +56,7 @@ export class RedisServer {
       "always",
     ];
     const child = spawn("redis-server", args, { stdio: ["ignore", "ignore", "inherit"] });
+    endWithThisProcess(child);
     this.child = child;
     await waitForPort(this.port, 5000, () => child.exitCode !== null);
   }

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { endWithThisProcess } from "../../bench/harness/reaper.ts";
 import { freePort } from "./ports.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -37,6 +38,7 @@ export class TestInstance {
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    endWithThisProcess(child);
     const instance = new TestInstance(id, port, child);
     const keep = (chunk: Buffer) => {
       instance.logs.push(chunk.toString());
