@@ -63,6 +63,18 @@ function send(socket: RawSocket, room: string, text: string, clientId = uniqueNa
   >;
 }
 
+/** Ann on A and Bob on B, each with a socket in a new room. */
+async function annAndBobInRoom() {
+  const room = uniqueName("r").toLowerCase();
+  const ann = await registeredUser(a.url);
+  const bob = await registeredUser(b.url);
+  const sa = await socketFor(a.url, ann.jar);
+  const sb = await socketFor(b.url, bob.jar);
+  assert.ok((await join(sa, room)).ok);
+  assert.ok((await join(sb, room)).ok);
+  return { room, ann, bob, sa, sb };
+}
+
 describe("sessions across instances", () => {
   test("a login on A is a login on B (the recipe's refresh on another instance)", async () => {
     const user = await registeredUser(a.url);
@@ -149,13 +161,7 @@ describe("sockets", () => {
   });
 
   test("messages that queued up for a busy instance reach its sockets together, in order, once", async () => {
-    const room = uniqueName("r").toLowerCase();
-    const ann = await registeredUser(a.url);
-    const bob = await registeredUser(b.url);
-    const sa = await socketFor(a.url, ann.jar);
-    const sb = await socketFor(b.url, bob.jar);
-    assert.ok((await join(sa, room)).ok);
-    assert.ok((await join(sb, room)).ok);
+    const { room, bob, sa, sb } = await annAndBobInRoom();
     const viewer = await connectedClient(b.url, sameCookieAt(b.url, bob.jar), { rooms: [room] });
     const frames: number[][] = [];
     sb.on("message", (m) => frames.push([m.offset]));
@@ -256,13 +262,7 @@ describe("sockets", () => {
   });
 
   test("typing is relayed to the others in the room, on other instances", async () => {
-    const room = uniqueName("r").toLowerCase();
-    const ann = await registeredUser(a.url);
-    const bob = await registeredUser(b.url);
-    const sa = await socketFor(a.url, ann.jar);
-    const sb = await socketFor(b.url, bob.jar);
-    assert.ok((await join(sa, room)).ok);
-    assert.ok((await join(sb, room)).ok);
+    const { room, ann, sa, sb } = await annAndBobInRoom();
     const typing = nextEvent<{ room: string; user: string }>((fn) => {
       sb.on("typing", fn);
       return () => sb.off("typing", fn);

@@ -5,18 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { pidAlive } from "../bench/harness/reaper.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const from = (path: string) => JSON.stringify(pathToFileURL(join(ROOT, path)).href);
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test("processes a test file started are ended when the runner times the file out", async () => {
   const dir = await mkdtemp(join(tmpdir(), "sb-cleanup-"));
@@ -69,14 +61,14 @@ test("hangs", async () => {
     pids = JSON.parse(await readFile(pidsFile, "utf8").catch(() => "[]")) as number[];
     assert.ok(pids.length >= 5, "the file got its processes up before its timeout");
     const deadline = Date.now() + 3000;
-    while (pids.some(alive) && Date.now() < deadline) {
+    while (pids.some(pidAlive) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    assert.deepEqual(pids.filter(alive), [], "no process of the timed-out file outlives it");
+    assert.deepEqual(pids.filter(pidAlive), [], "no process of the timed-out file outlives it");
     assert.notEqual(run.code, null, "the runner ended by itself");
     assert.notEqual(run.code, 0, "the hanging file failed");
   } finally {
-    for (const pid of pids.filter(alive)) process.kill(pid, "SIGKILL");
+    for (const pid of pids.filter(pidAlive)) process.kill(pid, "SIGKILL");
     await rm(dir, { recursive: true, force: true });
   }
 });

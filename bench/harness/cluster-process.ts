@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, portAccepts } from "./ports.ts";
-import { endPidsWithThisProcess } from "./reaper.ts";
+import { endPidsWithThisProcess, pidAlive } from "./reaper.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -25,15 +25,6 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   /** How long to wait for "Switchboard is running". @default 60000 */
   readyTimeoutMs?: number;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** True when something accepts TCP connections on the port. */
@@ -77,7 +68,7 @@ export class ClusterProcess {
     this.seenPorts.add(port);
     // If this program is ended before stop(), the supervisor cannot stop its
     // children (it is killed too): end them all by pid.
-    this.unlist = endPidsWithThisProcess(() => this.knownPids().filter(alive));
+    this.unlist = endPidsWithThisProcess(() => this.knownPids().filter(pidAlive));
   }
 
   get url(): string {
@@ -214,7 +205,7 @@ export class ClusterProcess {
 
   /** Pids seen earlier that are still alive. */
   leftovers(): number[] {
-    return [...this.seenPids].filter(alive);
+    return [...this.seenPids].filter(pidAlive);
   }
 
   /**

@@ -11,6 +11,16 @@ import type { ChildProcess } from "node:child_process";
 const sources = new Set<() => Iterable<number>>();
 let installed = false;
 
+/** True while a process with this pid exists. */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Lists a child until it exits (Node knows when its own children end). */
 export function endWithThisProcess(child: ChildProcess): void {
   const pids = () =>
