@@ -39,6 +39,13 @@ function comparison(report: BenchReport, columns: Column[]): string {
   return table(["system", ...columns.map((c) => c.header)], rows);
 }
 
+/** How the search closed in (reports written before the bisection have no `refineSteps`). */
+function refinement(steps: number | undefined): string {
+  return steps === undefined
+    ? "rates in between are tried"
+    : `the gap between the last rate that held and the first that failed is halved ${steps} times`;
+}
+
 export function throughputSection(report: BenchReport): string {
   const c = report.config.throughput;
   const lines = [
@@ -46,7 +53,7 @@ export function throughputSection(report: BenchReport): string {
     "",
     `${int(c.clients)} clients over ${c.rooms} rooms (${int(c.clients / c.rooms)} per room) on ${report.config.instances} instances, through the router. ` +
       `The offered send rate doubles every ${c.stepMs / 1000} s step until a step fails (delivery p99 over ${c.p99LimitMs} ms, ` +
-      `or any message not shown by every member of its room within ${c.drainMs / 1000} s), then rates in between are tried. ` +
+      `or any message not shown by every member of its room within ${c.drainMs / 1000} s), then ${refinement(c.refineSteps)}. ` +
       "The systems take turns step by step. Figures are for the highest step that held; the instances' CPU per " +
       "delivery is the figure that does not depend on how the machine's cores were shared with the router and the " +
       "load generator (see each step's machine cores).",

@@ -22,8 +22,8 @@ export interface BenchConfig {
     /** First offered send rate (messages sent per second, all clients together). */
     startRate: number;
     maxRate: number;
-    /** Refinement steps between the last rate that held and the first that did not. */
-    refine: number[];
+    /** Halvings of the gap between the last rate that held and the first that did not. */
+    refineSteps: number;
     /** Send rates to run instead of searching (the test uses one). */
     fixedRates?: number[];
     p99LimitMs: number;
@@ -83,7 +83,7 @@ export function fullConfig(): BenchConfig {
       stepMs: 5000,
       startRate: 25,
       maxRate: 12_800,
-      refine: [1.25, 1.5, 1.75],
+      refineSteps: 4,
       p99LimitMs: 250,
       drainMs: 5000,
       warmupMs: 1000,
@@ -116,7 +116,7 @@ export function quickConfig(): BenchConfig {
       stepMs: 1000,
       startRate: 200,
       maxRate: 6400,
-      refine: [1.5],
+      refineSteps: 2,
       p99LimitMs: 250,
       drainMs: 2000,
       warmupMs: 500,
@@ -143,7 +143,7 @@ export function tinyConfig(): BenchConfig {
       stepMs: 1000,
       startRate: 20,
       maxRate: 20,
-      refine: [],
+      refineSteps: 0,
       fixedRates: [20],
       p99LimitMs: 250,
       drainMs: 3000,

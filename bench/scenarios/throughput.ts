@@ -45,8 +45,10 @@ export function describeStep(system: string, step: StepResult): string {
 
 /**
  * The search for the highest send rate that holds: the rate doubles from the
- * start until a step fails, then rates between the last that held and the
- * one that failed are tried, up to the first that fails.
+ * start until a step fails, then the gap between the last rate that held
+ * and the first that failed is halved `refineSteps` times (a step that holds
+ * raises the lower end, one that fails lowers the upper end), so that two
+ * systems whose limits differ by a tenth land on different rates.
  */
 export class RateSearch {
   readonly steps: StepResult[] = [];
@@ -54,6 +56,10 @@ export class RateSearch {
   firstFailed: StepResult | undefined;
   private readonly queue: number[];
   private phase: "double" | "refine" | "fixed";
+  /** While refining: the highest rate that held and the lowest that failed. */
+  private held = 0;
+  private failed = 0;
+  private refinesLeft = 0;
 
   constructor(private readonly settings: BenchConfig["throughput"]) {
     this.phase = settings.fixedRates === undefined ? "double" : "fixed";
@@ -85,15 +91,19 @@ export class RateSearch {
       }
       this.phase = "refine";
       if (result.held || this.best === undefined) return;
-      const base = this.best.sendRate;
-      for (const factor of this.settings.refine) {
-        const rate = Math.round(base * factor);
-        if (rate < result.sendRate && rate > base) this.queue.push(rate);
-      }
-      return;
+      this.held = this.best.sendRate;
+      this.failed = result.sendRate;
+      this.refinesLeft = this.settings.refineSteps;
+    } else if (result.held) {
+      this.held = Math.max(this.held, result.sendRate);
+    } else {
+      this.failed = Math.min(this.failed, result.sendRate);
     }
-    // Refining: the first failure ends it.
-    if (!result.held) this.queue.length = 0;
+    const middle = Math.round((this.held + this.failed) / 2);
+    if (this.refinesLeft > 0 && middle > this.held && middle < this.failed) {
+      this.refinesLeft -= 1;
+      this.queue.push(middle);
+    }
   }
 
   result(clients: number, connectedByInstance: Record<string, number>): ThroughputResult {
