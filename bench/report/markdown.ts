@@ -127,6 +127,32 @@ export function throughputSection(report: BenchReport): string {
   return lines.join("\n");
 }
 
+/**
+ * Switchboard's p99 against a reference's, round by round. The two ran one
+ * right after the other in each round, so a slow or a quiet spell of a shared
+ * machine weighs on both alike, which comparing each system's median round
+ * does not ensure. Undefined unless both ran the same rounds, two or more.
+ */
+export function roundByRound(
+  switchboard: readonly number[] | undefined,
+  reference: readonly number[] | undefined,
+): { median: number; noWorse: number; rounds: number } | undefined {
+  if (switchboard === undefined || reference === undefined) return undefined;
+  if (switchboard.length < 2 || switchboard.length !== reference.length) return undefined;
+  const ratios = switchboard.map((p99, i) => p99 / (reference[i] as number));
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  return {
+    // Of an even number of rounds, halfway between the two middle ones: neither side's pick.
+    median:
+      sorted.length % 2 === 1
+        ? (sorted[Math.floor(middle)] as number)
+        : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2,
+    noWorse: ratios.filter((r) => r <= 1).length,
+    rounds: ratios.length,
+  };
+}
+
 export function latencySection(report: BenchReport): string {
   const any = SYSTEMS.map((s) => report.systems[s]?.latency).find((l) => l !== undefined);
   const rounds = report.config.latency.rounds ?? 1;
@@ -137,6 +163,16 @@ export function latencySection(report: BenchReport): string {
     if (roundLines.length === 0)
       roundLines.push("", "p99 of every round, in ms, in the order run:", "");
     roundLines.push(`- ${system}: ${p99s.map((p) => msText(p)).join(", ")}`);
+  }
+  const sw = report.systems.switchboard?.latency?.roundsP99;
+  for (const other of ["plain", "ceiling"] as const) {
+    const paired = roundByRound(sw, report.systems[other]?.latency?.roundsP99);
+    if (paired === undefined) continue;
+    roundLines.push(
+      "",
+      `Switchboard / ${other}, p99 round by round: median ${paired.median.toFixed(2)}×; ` +
+        `Switchboard's p99 was no higher than ${other}'s in ${paired.noWorse} of ${paired.rounds} rounds.`,
+    );
   }
   return [
     "## 2. Latency at a fixed load",

@@ -88,7 +88,7 @@ export function fullConfig(): BenchConfig {
       drainMs: 5000,
       warmupMs: 1000,
     },
-    latency: { durationMs: 10_000, rounds: 5, fallbackRate: 100 },
+    latency: { durationMs: 20_000, rounds: 10, fallbackRate: 100 },
     connections: { clients: 10_000, concurrency: 400, timeoutMs: 180_000, idleMs: 3000 },
     storm: {
       clients: 3000,
