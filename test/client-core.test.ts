@@ -97,6 +97,33 @@ describe("RoomView: each message once, in offset order", () => {
     assert.deepEqual(view.position, { epoch: "e2", offset: 2 });
   });
 
+  test("live messages that come before the first join reply are shown after it, once", () => {
+    // The handshake joined the room: its live messages can arrive before `ready` brings the reply.
+    const view = new RoomView("lobby");
+    assert.deepEqual(view.feed([message(5), message(6)]).added, []);
+    const change = view.applyJoin(joinResult([3, 4, 5]));
+    assert.equal(change.reset, true);
+    assert.deepEqual(
+      change.added.map((m) => m.offset),
+      [3, 4, 5, 6],
+    );
+    assert.deepEqual(view.position, { epoch: EPOCH, offset: 6 });
+  });
+
+  test("a reload keeps the live messages newer than what it read, and only of its epoch", () => {
+    const view = new RoomView("lobby");
+    view.applyJoin(joinResult([1, 2, 3]));
+    view.feed([message(6), message(7)]);
+    const change = view.applyJoin(joinResult([4, 5], { recovered: false }));
+    assert.equal(change.reset, true);
+    assert.deepEqual(shown(view), [4, 5, 6, 7]);
+    const other = new RoomView("lobby");
+    other.feed([message(9, "old")]);
+    other.applyJoin(joinResult([1, 2]));
+    assert.deepEqual(shown(other), [1, 2]);
+    assert.equal(other.hasGap, false);
+  });
+
   test("the view keeps at most `keep` messages but never re-shows trimmed ones", () => {
     const view = new RoomView("lobby", 3);
     view.applyJoin(joinResult([1]));

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import type { JoinResult, Message, Result } from "../src/protocol/index.ts";
+import type { JoinResult, Message, ReadyEvent, Result } from "../src/protocol/index.ts";
 import { TestInstance } from "./helpers/instance.ts";
 import { TestRedis } from "./helpers/redis-server.ts";
 import {
   connectedClient,
+  nextEvent,
+  onMessages,
   type RawSocket,
   rawSocket,
   registeredUser,
@@ -86,6 +88,71 @@ test("when the history no longer reaches back, the answer is recovered: false wi
   assert.equal(answer.offset, 300);
   assert.equal(answer.messages.at(-1)?.offset, 300);
   assert.ok((answer.messages[0]?.offset ?? 0) > 2, "the trimmed start is not offered as a replay");
+});
+
+test("rooms named in the handshake are joined as it opens: ready carries each reply, in order", async () => {
+  const { user, socket, room, epoch } = await roomWith(long, 5);
+  const back = rawSocket(
+    long.url,
+    user.jar,
+    ["websocket"],
+    {},
+    {
+      rooms: [
+        { room, since: { epoch, offset: 2 } },
+        { room: "Not A Room!" },
+        { room: `${room}-new` },
+      ],
+    },
+  );
+  sockets.push(back);
+  const ready = (await socketReady(back)) as ReadyEvent;
+  assert.ok(ready.rejoin?.ok, "the list was accepted");
+  const [replay, bad, fresh] = ready.rejoin.rooms;
+  assert.ok(replay?.ok);
+  assert.equal(replay.recovered, true);
+  assert.deepEqual(
+    replay.messages.map((m) => m.text),
+    ["m3", "m4", "m5"],
+  );
+  assert.ok(replay.members.includes(user.name));
+  assert.equal(bad?.ok, false);
+  assert.equal(bad.ok === false && bad.error.code, "invalid_input");
+  assert.ok(fresh?.ok);
+  assert.deepEqual(fresh.messages, []);
+  // It is in the room like after room:join: it gets what others send, and may send.
+  const arrived = nextEvent<Message>(
+    (listener) => onMessages(back, listener),
+    (m) => m.text === "m6",
+  );
+  await socket.emitWithAck("message:send", { room, text: "m6", clientId: "c6" });
+  await arrived;
+  const sent = (await back.emitWithAck("message:send", {
+    room,
+    text: "m7",
+    clientId: "back7",
+  })) as Result<{ message: Message }>;
+  assert.ok(sent.ok);
+});
+
+test("a malformed or oversized handshake list gets one error in ready, and the socket still works", async () => {
+  const user = await registeredUser(long.url);
+  const cases: [Record<string, unknown> | undefined, string | undefined][] = [
+    [{ rooms: "lobby" }, "invalid_input"],
+    [{ rooms: [], token: "x" }, "invalid_input"],
+    [{ rooms: Array.from({ length: 51 }, (_unused, i) => ({ room: `r${i}` })) }, "too_many_rooms"],
+    [undefined, undefined],
+  ];
+  for (const [auth, code] of cases) {
+    const s = rawSocket(long.url, user.jar, ["websocket"], {}, auth);
+    sockets.push(s);
+    const ready = (await socketReady(s)) as ReadyEvent;
+    if (code === undefined) assert.equal(ready.rejoin, undefined, "no list, no answer");
+    else assert.equal(ready.rejoin?.ok === false && ready.rejoin.error.code, code);
+    const joined = (await s.emitWithAck("room:join", { room: "lobby" })) as Result<JoinResult>;
+    assert.ok(joined.ok);
+    s.disconnect();
+  }
 });
 
 test("the client module reloads a room it cannot recover, and then goes on in order", async () => {

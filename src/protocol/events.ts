@@ -87,10 +87,26 @@ export interface ClientLimits {
   maxMessageLength: number;
 }
 
+/**
+ * What a client may put in the Socket.IO handshake's `auth`: the rooms to
+ * join as the connection opens, each as a `room:join` request (with `since`
+ * to catch up). Their replies come in `ready`, which saves the round trip of
+ * joining after it: what a crowd of reconnecting clients would otherwise wait for.
+ */
+export interface HandshakeAuth {
+  rooms?: JoinRequest[];
+}
+
 export interface ReadyEvent {
   user: User;
   instance: string;
   limits: ClientLimits;
+  /**
+   * Present when the handshake's `auth` asked for rooms: one `room:join`
+   * reply per room, in the order asked, or one error for an `auth` that is
+   * malformed or asks for more rooms than a connection may hold.
+   */
+  rejoin?: Result<{ rooms: Result<JoinResult>[] }>;
 }
 
 /** Why the server is ending a socket on purpose. */

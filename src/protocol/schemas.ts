@@ -30,6 +30,9 @@ export const joinSchema = z.strictObject({
   since: z.strictObject({ epoch: z.string().min(1).max(64), offset }).optional(),
 });
 
+/** The handshake's `auth`; each room is checked as a `room:join` payload of its own. */
+export const handshakeAuthSchema = z.strictObject({ rooms: z.array(z.unknown()).optional() });
+
 export const leaveSchema = z.strictObject({ room });
 
 /**

@@ -50,12 +50,14 @@ export function rawSocket(
   jar: CookieJar | undefined,
   transports: ("polling" | "websocket")[] = ["polling", "websocket"],
   headers: Record<string, string> = {},
+  auth?: Record<string, unknown>,
 ): RawSocket {
   const cookie = jar?.header();
   return io(baseUrl, {
     reconnection: false,
     forceNew: true,
     transports,
+    ...(auth === undefined ? {} : { auth }),
     extraHeaders: { ...headers, ...(cookie === undefined ? {} : { cookie }) },
   });
 }

@@ -6,9 +6,12 @@ import {
   type ClientToServerEvents,
   DEFAULT_ROOM,
   type ErrorBody,
+  type HandshakeAuth,
+  type JoinRequest,
   type JoinResult,
   type Message,
   type PresenceEvent,
+  type ReadyEvent,
   type Result,
   type ServerToClientEvents,
   type TypingEvent,
@@ -278,7 +281,19 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       this.websocketWorked && this.options.transports.includes("websocket")
         ? ["websocket" as const, ...this.options.transports.filter((t) => t !== "websocket")]
         : this.options.transports;
+    // The rooms to rejoin go in the handshake, and their replies come with
+    // `ready`: no round trip to join after connecting. Asked when the
+    // handshake is sent, so it carries the positions of that moment.
+    let asked: string[] = [];
     const socket: ChatSocket = io(this.options.url, {
+      auth: (give: (auth: HandshakeAuth) => void) => {
+        const rooms = [...this.rooms.values()].map(
+          (view): JoinRequest =>
+            view.loaded ? { room: view.name, since: view.position } : { room: view.name },
+        );
+        asked = rooms.map((request) => request.room);
+        give({ rooms });
+      },
       reconnection: false,
       forceNew: true,
       transports,
@@ -309,7 +324,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       if (engine.transport.name === "websocket") this.websocketWorked = true;
       this.user = ready.user.name;
       this.limits = ready.limits;
-      void this.onReady(socket, ready.instance);
+      void this.onReady(socket, ready, asked);
     });
     socket.on("message", (message) => this.onMessages(message.room, [message]));
     socket.on("messages", (batch) => this.onMessages(batch.room, batch.messages));
@@ -340,35 +355,50 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     });
   }
 
-  private async onReady(socket: ChatSocket, instance: string): Promise<void> {
+  private async onReady(socket: ChatSocket, ready: ReadyEvent, asked: string[]): Promise<void> {
+    // A server that did not join the rooms in the handshake (or refused the
+    // list as a whole) leaves them to `room:join`.
+    const replies = new Map<string, Result<JoinResult>>();
+    if (ready.rejoin?.ok === true) {
+      ready.rejoin.rooms.forEach((reply, i) => {
+        const room = asked[i];
+        if (room !== undefined) replies.set(room, reply);
+      });
+    }
     try {
-      await Promise.all([...this.rooms.keys()].map((room) => this.syncRoom(room)));
+      await Promise.all(
+        [...this.rooms.keys()].map((room) => this.syncRoom(room, replies.get(room))),
+      );
     } catch {
       if (socket === this.socket) this.scheduleReconnect();
       return;
     }
     if (socket !== this.socket) return;
     this.attempt = 0;
-    this.setStatus({ state: "connected", instance });
+    this.setStatus({ state: "connected", instance: ready.instance });
     for (const entry of this.outbox.sending()) this.transmit(entry);
   }
 
   /**
    * Joins a room from its last position and applies the reply, page after
-   * page. A refusal that retrying cannot mend (too many rooms, a bad name)
-   * drops the room and is returned; anything else throws, and the caller
-   * reconnects.
+   * page; `first` is a reply that came already (in `ready`). A refusal that
+   * retrying cannot mend (too many rooms, a bad name) drops the room and is
+   * returned; anything else throws, and the caller reconnects.
    */
-  private async syncRoom(room: string): Promise<ErrorBody | undefined> {
+  private async syncRoom(room: string, first?: Result<JoinResult>): Promise<ErrorBody | undefined> {
     const view = this.view(room);
     this.catchingUp.add(room);
+    let given = first;
     try {
       for (;;) {
         const since = view.loaded ? view.position : undefined;
-        const result: Result<JoinResult> = await this.call("room:join", {
-          room,
-          ...(since === undefined ? {} : { since }),
-        });
+        const result: Result<JoinResult> =
+          given ??
+          (await this.call("room:join", {
+            room,
+            ...(since === undefined ? {} : { since }),
+          }));
+        given = undefined;
         if (!result.ok) {
           if (!isFinalRefusal(result.error)) throw new Error(result.error.message);
           this.rooms.delete(room);
@@ -387,7 +417,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
 
   private onMessages(room: string, messages: Message[]): void {
     const view = this.rooms.get(room);
-    if (view === undefined || !view.loaded) return;
+    if (view === undefined) return;
     const change = view.feed(messages);
     if (change.added.length > 0) this.emit("room", view, change);
     if (change.gap && !this.catchingUp.has(room) && this.status.state === "connected") {

@@ -31,11 +31,18 @@ export class RoomView {
     private readonly keep = 500,
   ) {}
 
-  /** Applies a `room:join` reply. */
+  /**
+   * Applies a `room:join` reply. Live messages that came before it (the
+   * socket was in the room while the server read the history) are kept when
+   * they are of the reply's epoch and newer than what it holds.
+   */
   applyJoin(result: JoinResult): RoomChange {
     this.members.clear();
     for (const member of result.members) this.members.add(member);
     if (!this.loaded || !result.recovered || result.epoch !== this.epoch) {
+      const early = [...this.pending.values()]
+        .filter((message) => message.epoch === result.epoch)
+        .sort((a, b) => a.offset - b.offset);
       this.loaded = true;
       this.epoch = result.epoch;
       this.messages = [];
@@ -46,13 +53,18 @@ export class RoomView {
         result.messages[0] === undefined ? result.offset : result.messages[0].offset - 1;
       const change = this.feed(result.messages);
       if (last === undefined) this.offset = result.offset;
-      return { ...change, reset: true };
+      const live = this.feed(early.filter((message) => message.offset > result.offset));
+      return { added: [...change.added, ...live.added], reset: true, gap: change.gap || live.gap };
     }
     return this.feed(result.messages);
   }
 
-  /** Applies messages that arrived live or in a replay. */
+  /** Applies messages that arrived live or in a replay; before the first reply they only wait. */
   feed(messages: Message[]): RoomChange {
+    if (!this.loaded) {
+      for (const message of messages) this.pending.set(message.offset, message);
+      return { added: [], reset: false, gap: false };
+    }
     const added: Message[] = [];
     let epochChanged = false;
     for (const message of messages) {

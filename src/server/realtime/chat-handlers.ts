@@ -5,9 +5,12 @@ import {
   type JoinResult,
   type Message,
   REPLAY_PAGE,
+  type ReadyEvent,
+  type Result,
   type StreamPosition,
 } from "../../protocol/index.ts";
 import {
+  handshakeAuthSchema,
   historySchema,
   joinSchema,
   leaveSchema,
@@ -18,7 +21,7 @@ import type { Logger } from "../logger.ts";
 import type { MessageStore } from "../store/message-store.ts";
 import type { RateLimitStore } from "../store/rate-limit-store.ts";
 import { parseInput } from "../validate.ts";
-import { ackListener, ackOf, type SocketListener } from "./ack.ts";
+import { ackListener, ackOf, errorBody, type SocketListener } from "./ack.ts";
 import type { MessageFanout } from "./message-fanout.ts";
 import type { PresenceTracker } from "./presence-tracker.ts";
 import type { ChatSocket } from "./types.ts";
@@ -60,51 +63,83 @@ async function catchUp(
   return { ...result, more: result.recovered && result.messages.length === REPLAY_PAGE };
 }
 
+export interface ChatHandlers {
+  /** Wires the chat events to a new socket. */
+  wire(socket: ChatSocket): void;
+  /** Joins the rooms a handshake's `auth` asks for; `undefined` when it asks for none. Never rejects. */
+  rejoin(socket: ChatSocket, auth: unknown): Promise<ReadyEvent["rejoin"]>;
+}
+
 /**
  * The chat events. The listeners are made once, here, and shared by every
  * socket (Socket.IO calls them with the socket as `this`): an idle connection
  * then holds no closures of its own, which is most of what it would cost.
- * Returns the function that wires them to a new socket.
  */
-export function chatHandlers(deps: ChatDeps): (socket: ChatSocket) => void {
+export function chatHandlers(deps: ChatDeps): ChatHandlers {
   const { messages, presence } = deps;
 
-  const join = ackListener(
-    "room:join",
-    async (socket, payload): Promise<JoinResult> => {
-      const { room, since } = parseInput(joinSchema, payload);
-      const user = socket.data.user;
-      let watched: Promise<unknown> = Promise.resolve();
-      let entered: Promise<unknown> = Promise.resolve();
-      if (!socket.data.rooms.has(room)) {
-        if (socket.data.rooms.size >= deps.maxRoomsPerSocket) {
-          throw new AppError(
-            ErrorCode.TooManyRooms,
-            `at most ${deps.maxRoomsPerSocket} rooms per connection; leave one first`,
-          );
-        }
-        // Join before reading history: a message stored meanwhile arrives live
-        // or in the reply (or both; the client keeps one per id).
-        socket.data.rooms.add(room);
-        await socket.join(room);
-        watched = deps.fanout.watch(room);
-        entered = presence.enter(room, user);
+  const joinRoom = async (socket: ChatSocket, payload: unknown): Promise<JoinResult> => {
+    const { room, since } = parseInput(joinSchema, payload);
+    const user = socket.data.user;
+    let watched: Promise<unknown> = Promise.resolve();
+    let entered: Promise<unknown> = Promise.resolve();
+    if (!socket.data.rooms.has(room)) {
+      if (socket.data.rooms.size >= deps.maxRoomsPerSocket) {
+        throw new AppError(
+          ErrorCode.TooManyRooms,
+          `at most ${deps.maxRoomsPerSocket} rooms per connection; leave one first`,
+        );
       }
-      // Presence, history and the member list go out together (one round trip
-      // on one Redis); only the history waits for the room's channel.
-      const [state, members] = await Promise.all([
-        watched.then(() => catchUp(messages, room, since)),
-        presence.members(room),
-        entered,
-      ]);
-      return {
-        room,
-        ...state,
-        members: members.includes(user) ? members : [...members, user].sort(),
-      };
-    },
-    deps,
-  );
+      // Join before reading history: a message stored meanwhile arrives live
+      // or in the reply (or both; the client keeps one per id).
+      socket.data.rooms.add(room);
+      await socket.join(room);
+      watched = deps.fanout.watch(room);
+      entered = presence.enter(room, user);
+    }
+    // Presence, history and the member list go out together (one round trip
+    // on one Redis); only the history waits for the room's channel.
+    const [state, members] = await Promise.all([
+      watched.then(() => catchUp(messages, room, since)),
+      presence.members(room),
+      entered,
+    ]);
+    return {
+      room,
+      ...state,
+      members: members.includes(user) ? members : [...members, user].sort(),
+    };
+  };
+  const join = ackListener("room:join", joinRoom, deps);
+
+  const rejoin = async (socket: ChatSocket, auth: unknown): Promise<ReadyEvent["rejoin"]> => {
+    const answer = (error: unknown) => ({
+      ok: false as const,
+      error: errorBody(error, deps.redisReady(), deps.log),
+    });
+    let rooms: unknown[] | undefined;
+    try {
+      rooms = parseInput(handshakeAuthSchema, auth).rooms;
+      if (rooms !== undefined && rooms.length > deps.maxRoomsPerSocket) {
+        throw new AppError(
+          ErrorCode.TooManyRooms,
+          `at most ${deps.maxRoomsPerSocket} rooms per connection`,
+        );
+      }
+    } catch (error) {
+      return answer(error);
+    }
+    if (rooms === undefined) return undefined;
+    const replies = await Promise.all(
+      rooms.map((request) =>
+        joinRoom(socket, request).then(
+          (result): Result<JoinResult> => ({ ok: true, ...result }),
+          answer,
+        ),
+      ),
+    );
+    return { ok: true, rooms: replies };
+  };
 
   const leave = ackListener(
     "room:leave",
@@ -204,9 +239,12 @@ export function chatHandlers(deps: ChatDeps): (socket: ChatSocket) => void {
     ["typing", typing],
     ["disconnect", disconnect],
   ];
-  return (socket) => {
-    const on = socket as unknown as { on(event: string, listener: SocketListener): void };
-    for (const [event, listener] of listeners) on.on(event, listener);
-    socket.onAny(unknown);
+  return {
+    wire(socket) {
+      const on = socket as unknown as { on(event: string, listener: SocketListener): void };
+      for (const [event, listener] of listeners) on.on(event, listener);
+      socket.onAny(unknown);
+    },
+    rejoin,
   };
 }

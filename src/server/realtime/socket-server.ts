@@ -98,11 +98,22 @@ function releaseUpgradeRequests(io: ChatServer): void {
 /** Wires the chat events to every new socket. */
 export function acceptChat(io: ChatServer, deps: ChatDeps & { instanceId: string }): void {
   const limits = { maxMessageLength: deps.maxMessageLength };
-  const wire = chatHandlers(deps);
+  const chat = chatHandlers(deps);
   io.on("connection", (socket) => {
     // All sockets of one login share a room, so a logout anywhere can end them all.
     void socket.join(sessionRoom(socket.data.sessionId));
-    wire(socket);
-    socket.emit("ready", { user: { name: socket.data.user }, instance: deps.instanceId, limits });
+    chat.wire(socket);
+    // The socket keeps its handshake for life; an idle connection need not keep the rooms it asked for.
+    const auth = socket.handshake.auth;
+    socket.handshake.auth = {};
+    void chat.rejoin(socket, auth).then((rejoin) => {
+      if (socket.disconnected) return;
+      socket.emit("ready", {
+        user: { name: socket.data.user },
+        instance: deps.instanceId,
+        limits,
+        ...(rejoin === undefined ? {} : { rejoin }),
+      });
+    });
   });
 }
