@@ -362,7 +362,10 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     if (ready.rejoin?.ok === true) {
       ready.rejoin.rooms.forEach((reply, i) => {
         const room = asked[i];
-        if (room !== undefined) replies.set(room, reply);
+        if (room === undefined) return;
+        // Left while the handshake was on its way: leave it on the server too.
+        if (!this.rooms.has(room) && reply.ok) this.call("room:leave", { room }).catch(() => {});
+        else replies.set(room, reply);
       });
     }
     try {
