@@ -40,9 +40,8 @@ export class RoomView {
     this.members.clear();
     for (const member of result.members) this.members.add(member);
     if (!this.loaded || !result.recovered || result.epoch !== this.epoch) {
-      const early = [...this.pending.values()]
-        .filter((message) => message.epoch === result.epoch)
-        .sort((a, b) => a.offset - b.offset);
+      // Any order will do: feed() orders them, and drops what the reply already holds.
+      const early = [...this.pending.values()].filter((message) => message.epoch === result.epoch);
       this.loaded = true;
       this.epoch = result.epoch;
       this.messages = [];
@@ -53,7 +52,7 @@ export class RoomView {
         result.messages[0] === undefined ? result.offset : result.messages[0].offset - 1;
       const change = this.feed(result.messages);
       if (last === undefined) this.offset = result.offset;
-      const live = this.feed(early.filter((message) => message.offset > result.offset));
+      const live = this.feed(early);
       return { added: [...change.added, ...live.added], reset: true, gap: change.gap || live.gap };
     }
     return this.feed(result.messages);

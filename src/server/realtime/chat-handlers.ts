@@ -52,6 +52,13 @@ function requireJoined(socket: ChatSocket, room: string): void {
   }
 }
 
+function tooManyRooms(max: number): AppError {
+  return new AppError(
+    ErrorCode.TooManyRooms,
+    `at most ${max} rooms per connection; leave one first`,
+  );
+}
+
 /** The messages a joining client needs: its gap when it can be replayed, else the latest. */
 async function catchUp(
   messages: MessageStore,
@@ -85,10 +92,7 @@ export function chatHandlers(deps: ChatDeps): ChatHandlers {
     let entered: Promise<unknown> = Promise.resolve();
     if (!socket.data.rooms.has(room)) {
       if (socket.data.rooms.size >= deps.maxRoomsPerSocket) {
-        throw new AppError(
-          ErrorCode.TooManyRooms,
-          `at most ${deps.maxRoomsPerSocket} rooms per connection; leave one first`,
-        );
+        throw tooManyRooms(deps.maxRoomsPerSocket);
       }
       // Join before reading history: a message stored meanwhile arrives live
       // or in the reply (or both; the client keeps one per id).
@@ -121,10 +125,7 @@ export function chatHandlers(deps: ChatDeps): ChatHandlers {
     try {
       rooms = parseInput(handshakeAuthSchema, auth).rooms;
       if (rooms !== undefined && rooms.length > deps.maxRoomsPerSocket) {
-        throw new AppError(
-          ErrorCode.TooManyRooms,
-          `at most ${deps.maxRoomsPerSocket} rooms per connection`,
-        );
+        throw tooManyRooms(deps.maxRoomsPerSocket);
       }
     } catch (error) {
       return answer(error);
