@@ -29,6 +29,8 @@ const COMMON_ENV: Record<string, string> = {
  */
 export const SYSTEM_ENV: Record<SystemName, Record<string, string>> = {
   switchboard: {
+    // What npm start runs (the bench builds it first); the test harness would run the source.
+    INSTANCE_ENTRY: "dist/server/main.js",
     MESSAGE_RATE_PER_SECOND: "0",
     MAX_SOCKETS_PER_SESSION: "10000",
     AUTH_ATTEMPTS_PER_MINUTE: "1000000",
