@@ -21,6 +21,8 @@ const USAGE = `npm run bench -- [options]
   --tiny                  the smallest run (what the test runs)
   --systems a,b           switchboard, plain, ceiling (default: all three)
   --scenarios a,b         throughput, latency, connections, storm (default: all)
+  --latency-rate N        sends/s of the latency scenario when throughput does not run
+                          (default: half of plain's maximum, or 100 without it)
   --out DIR               where to write the report (default: bench/results)
   --render FILE.json      write the Markdown and the chart again from a report's JSON
   --profile DIR           write a CPU profile of every instance for every scenario
@@ -52,6 +54,7 @@ async function main(): Promise<number> {
       tiny: { type: "boolean", default: false },
       systems: { type: "string" },
       scenarios: { type: "string" },
+      "latency-rate": { type: "string" },
       out: { type: "string", default: "bench/results" },
       profile: { type: "string" },
       render: { type: "string" },
@@ -78,6 +81,11 @@ async function main(): Promise<number> {
   const scenarios = list<ScenarioName>(values.scenarios, SCENARIOS, "scenario");
   if (systems !== undefined) config.systems = systems;
   if (scenarios !== undefined) config.scenarios = scenarios;
+  if (values["latency-rate"] !== undefined) {
+    const rate = Number(values["latency-rate"]);
+    if (!Number.isFinite(rate) || rate <= 0) throw new Error("--latency-rate wants sends/s above 0");
+    config.latency.fallbackRate = rate;
+  }
   const log = (line: string) => process.stdout.write(`${line}\n`);
   log(
     `Switchboard benchmark (${config.profile}): ${config.systems.join(", ")}; ${config.scenarios.join(", ")}`,
