@@ -83,7 +83,8 @@ async function main(): Promise<number> {
   if (scenarios !== undefined) config.scenarios = scenarios;
   if (values["latency-rate"] !== undefined) {
     const rate = Number(values["latency-rate"]);
-    if (!Number.isFinite(rate) || rate <= 0) throw new Error("--latency-rate wants sends/s above 0");
+    if (!Number.isFinite(rate) || rate <= 0)
+      throw new Error("--latency-rate wants sends/s above 0");
     config.latency.fallbackRate = rate;
   }
   const log = (line: string) => process.stdout.write(`${line}\n`);
