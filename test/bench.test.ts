@@ -73,6 +73,15 @@ describe("npm run bench, tiny", () => {
       const latency = report.systems[system]?.latency;
       assert.ok(latency !== undefined, `${system}: no latency result`);
       assertDeliveredAll(`${system} latency`, latency.step);
+      // Every delivery is put on one side; a sender shows its own message on its own instance.
+      const { sameInstance, otherInstances } = latency.step;
+      assert.ok(sameInstance !== undefined && otherInstances !== undefined, `${system}: split`);
+      assert.equal(
+        sameInstance.deliveries + otherInstances.deliveries,
+        latency.step.delivered,
+        `${system}: same + other instances`,
+      );
+      assert.ok(sameInstance.deliveries >= latency.step.sent, `${system}: senders' own`);
     }
   });
 

@@ -81,6 +81,9 @@ export interface Receipts {
    */
   toServer: HistogramData;
   fromServer: HistogramData;
+  /** The same deliveries again: to clients on the sender's instance, and to clients on the others. */
+  sameInstance: HistogramData;
+  otherInstances: HistogramData;
   /** CPU seconds this worker has used since it started. */
   cpuSeconds: number;
   /** Sends made in this window. */

@@ -17,6 +17,8 @@ export class Tally {
   readonly latency = new Histogram();
   readonly toServer = new Histogram();
   readonly fromServer = new Histogram();
+  readonly sameInstance = new Histogram();
+  readonly otherInstances = new Histogram();
 
   /** Adds one worker's receipts. */
   add(r: Receipts): void {
@@ -30,6 +32,8 @@ export class Tally {
     this.latency.merge(r.latency);
     this.toServer.merge(r.toServer);
     this.fromServer.merge(r.fromServer);
+    this.sameInstance.merge(r.sameInstance);
+    this.otherInstances.merge(r.otherInstances);
   }
 
   /** What a worker sends its parent. */
@@ -44,6 +48,8 @@ export class Tally {
       latency: this.latency.toData(),
       toServer: this.toServer.toData(),
       fromServer: this.fromServer.toData(),
+      sameInstance: this.sameInstance.toData(),
+      otherInstances: this.otherInstances.toData(),
       cpuSeconds,
     };
   }

@@ -82,7 +82,11 @@ const hooks: ClientHooks = {
     if (record === undefined) return;
     if (record.mark(stamp.worker, stamp.seq)) {
       receipts.unique += 1;
-      receipts.latency.record(at - stamp.sentAt);
+      const latency = at - stamp.sentAt;
+      receipts.latency.record(latency);
+      const here = clients[client]?.instance;
+      const same = here !== undefined && here === stamp.instance;
+      (same ? receipts.sameInstance : receipts.otherInstances).record(latency);
       if (Number.isFinite(serverTs)) {
         receipts.toServer.record(serverTs - stamp.sentAt);
         receipts.fromServer.record(at - serverTs);
@@ -187,6 +191,7 @@ function send(group: string, count: number, durationMs: number): Promise<SendRes
           worker: WORKER,
           seq: seq++,
           sentAt: now(),
+          instance: client.instance ?? "",
         });
         if (!client.send(room, text)) result.whileDisconnected += 1;
         result.sentByRoom[room] = (result.sentByRoom[room] ?? 0) + 1;

@@ -179,8 +179,10 @@ export function latencySection(report: BenchReport): string {
     "",
     `The throughput scenario's clients send for ${report.config.latency.durationMs / 1000} s at ${any === undefined ? DASH : `${int(any.step.sendRate)} sends/s (${any.basis})`}` +
       `${rounds > 1 ? `, in ${rounds} rounds of ${report.config.latency.durationMs / rounds / 1000} s that the systems take turns in (the order rotating); each row is that system's median round by p99` : ""}. ` +
-      "Delivery latency at every receiver, in ms; the last two columns split it at the message's `ts`, which the " +
-      "instance that took the send sets (in whole ms): sender to that instance, and from there to the receiver.",
+      "Delivery latency at every receiver, in ms. `same instance` and `other instances` split the deliveries by " +
+      "where the receiver was: on the instance that took the send (the sender itself included), or on another one. " +
+      "`to instance` and `instance to receiver` split each delivery at the message's `ts`, which the instance that " +
+      "took the send sets (in whole ms).",
     "",
     comparison(report, [
       { header: "deliveries/s", value: (r) => r.latency?.step.deliveredPerSecond, text: int },
@@ -188,6 +190,16 @@ export function latencySection(report: BenchReport): string {
       { header: "p95", value: (r) => r.latency?.step.latency.p95, text: msText },
       { header: "p99", value: (r) => r.latency?.step.latency.p99, text: msText },
       { header: "max", value: (r) => r.latency?.step.latency.max, text: msText },
+      {
+        header: "same instance p99",
+        value: (r) => r.latency?.step.sameInstance?.p99,
+        text: msText,
+      },
+      {
+        header: "other instances p99",
+        value: (r) => r.latency?.step.otherInstances?.p99,
+        text: msText,
+      },
       { header: "to instance p99", value: (r) => r.latency?.step.toServer.p99, text: msText },
       {
         header: "instance to receiver p99",

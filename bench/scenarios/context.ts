@@ -209,6 +209,11 @@ export async function runStep(ctx: ScenarioContext, options: StepOptions): Promi
     latency,
     toServer: summarize(receipts.toServer),
     fromServer: summarize(receipts.fromServer),
+    sameInstance: { ...summarize(receipts.sameInstance), deliveries: receipts.sameInstance.count },
+    otherInstances: {
+      ...summarize(receipts.otherInstances),
+      deliveries: receipts.otherInstances.count,
+    },
     curve: PERCENTILES_FOR_CURVE.map((p) => [p, receipts.latency.percentile(p)]),
     cores,
     senderLagMs: sent.lagMs,

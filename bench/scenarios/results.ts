@@ -22,6 +22,11 @@ export interface CoresUsed {
   other: number;
 }
 
+/** Latency of a share of the deliveries, and how many they were. */
+export interface InstanceShare extends LatencySummary {
+  deliveries: number;
+}
+
 export interface StepResult {
   sendRate: number;
   /** What the step offered: sends per second times the members of the room. */
@@ -40,6 +45,12 @@ export interface StepResult {
   /** The latency split at the instance's `ts`: sender to instance, instance to receiver. */
   toServer: LatencySummary;
   fromServer: LatencySummary;
+  /**
+   * The deliveries to clients on the instance that took the send, and to
+   * clients on the other instances (absent from reports made before 2026-12-02).
+   */
+  sameInstance?: InstanceShare;
+  otherInstances?: InstanceShare;
   /** Latency at percentiles [p, ms], for the chart. */
   curve: [number, number][];
   cores: CoresUsed;
