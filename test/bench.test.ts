@@ -82,6 +82,12 @@ describe("npm run bench, tiny", () => {
         `${system}: same + other instances`,
       );
       assert.ok(sameInstance.deliveries >= latency.step.sent, `${system}: senders' own`);
+      // How long each part waited for a core: Linux tells it for every process.
+      const waiting = latency.step.waiting;
+      assert.ok(waiting !== undefined, `${system}: no run-queue waits`);
+      for (const [part, wait] of Object.entries(waiting)) {
+        assert.ok(wait.cores >= 0 && wait.perTurnMs >= 0, `${system}: ${part} waited ${wait.cores}`);
+      }
     }
   });
 
@@ -136,6 +142,7 @@ describe("npm run bench, tiny", () => {
       "## 2. Latency at a fixed load",
       "## 3. Idle connections",
       "## 4. Reconnect storm",
+      "Waiting for a core",
       "Switchboard / plain",
       "Switchboard / ceiling",
     ]) {

@@ -94,23 +94,87 @@ export async function foreignCores(ms: number): Promise<number> {
   return Math.max(0, busy - (mine() - mineBefore) / seconds);
 }
 
-/** CPU seconds of each process of named groups, and of the whole machine, sampled now. */
+/**
+ * What the scheduler says about a process's main thread (for Node and Redis,
+ * the event loop) so far, from /proc/<pid>/schedstat: seconds on a core,
+ * seconds ready to run but waiting for a free core, and turns on a core.
+ * Undefined when unknown.
+ */
+export interface SchedTimes {
+  run: number;
+  wait: number;
+  turns: number;
+}
+
+export function schedTimes(pid: number): SchedTimes | undefined {
+  try {
+    const [run, wait, turns] = readFileSync(`/proc/${pid}/schedstat`, "utf8").trim().split(" ");
+    const times = { run: Number(run) / 1e9, wait: Number(wait) / 1e9, turns: Number(turns) };
+    return Object.values(times).every(Number.isFinite) ? times : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds (and scheduler times) of each process of named groups, and of the whole machine, sampled now. */
 export interface CpuSample {
   groups: Record<string, Map<number, number>>;
+  sched: Record<string, Map<number, SchedTimes>>;
   machineBusy: number;
 }
 
 export function sampleCpu(groups: Record<string, readonly number[]>): CpuSample {
-  const sample: CpuSample = { groups: {}, machineBusy: machineCpu().busy };
+  const sample: CpuSample = { groups: {}, sched: {}, machineBusy: machineCpu().busy };
   for (const [name, pids] of Object.entries(groups)) {
     const seconds = new Map<number, number>();
+    const sched = new Map<number, SchedTimes>();
     for (const pid of pids) {
       const value = cpuSeconds(pid);
       if (!Number.isNaN(value)) seconds.set(pid, value);
+      const times = schedTimes(pid);
+      if (times !== undefined) sched.set(pid, times);
     }
     sample.groups[name] = seconds;
+    sample.sched[name] = sched;
   }
   return sample;
+}
+
+/** How long a group's main threads waited for a free core. */
+export interface CoreWait {
+  /** Waiting time per second (1.0 = one thread waiting all along). */
+  cores: number;
+  /** Mean wait before a turn on a core, in ms. */
+  perTurnMs: number;
+}
+
+/**
+ * Per group between two samples: how long its processes' main threads were
+ * ready to run but every core was taken. Processes seen only in `after`
+ * count nothing (their start-up is not what a step measures).
+ */
+export function waitingBetween(
+  before: CpuSample,
+  after: CpuSample,
+  seconds: number,
+): Record<string, CoreWait> {
+  const waits: Record<string, CoreWait> = {};
+  for (const [name, pids] of Object.entries(after.sched)) {
+    let wait = 0;
+    let turns = 0;
+    let known = false;
+    for (const [pid, times] of pids) {
+      const start = before.sched[name]?.get(pid);
+      if (start === undefined) continue;
+      known = true;
+      wait += times.wait - start.wait;
+      turns += times.turns - start.turns;
+    }
+    waits[name] = known
+      ? { cores: wait / seconds, perTurnMs: turns === 0 ? 0 : (wait * 1000) / turns }
+      : { cores: Number.NaN, perTurnMs: Number.NaN };
+  }
+  return waits;
 }
 
 /**

@@ -215,8 +215,45 @@ export function latencySection(report: BenchReport): string {
       { header: "machine cores", value: (r) => r.latency?.step.cores.machine, text: cores },
       { header: "load gen cores", value: (r) => r.latency?.step.cores.load, text: cores },
     ]),
+    ...waitingLines(report),
     ...roundLines,
   ].join("\n");
+}
+
+const WAITING_PARTS = [
+  ["load", "load gen"],
+  ["router", "router"],
+  ["instances", "instances"],
+  ["redis", "redis"],
+] as const;
+
+/** The latency rounds' run-queue waits (reports from before 2026-12-02 have none). */
+function waitingLines(report: BenchReport): string[] {
+  if (!SYSTEMS.some((s) => report.systems[s]?.latency?.step.waiting !== undefined)) return [];
+  return [
+    "",
+    "Waiting for a core, in the same rounds: how long each part's event loops were ready to run while every " +
+      "core was taken (Linux's run-queue wait, /proc/<pid>/schedstat), as cores' worth of time, and on average " +
+      "before each turn on a core, in ms. A message waits for such a turn at every process it passes (load " +
+      "generator, router, instance, Redis, instance, router, load generator); where the waiting is as large as " +
+      "the CPU used, the latency is the machine's scheduling more than any system's work.",
+    "",
+    comparison(
+      report,
+      WAITING_PARTS.flatMap(([part, label]): Column[] => [
+        {
+          header: `${label} waiting cores`,
+          value: (r) => r.latency?.step.waiting?.[part].cores,
+          text: cores,
+        },
+        {
+          header: `${label} ms per turn`,
+          value: (r) => r.latency?.step.waiting?.[part].perTurnMs,
+          text: (v) => (v === undefined || !Number.isFinite(v) ? DASH : v.toFixed(2)),
+        },
+      ]),
+    ),
+  ];
 }
 
 export function connectionsSection(report: BenchReport): string {

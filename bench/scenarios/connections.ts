@@ -54,7 +54,7 @@ export async function runConnections(ctx: ScenarioContext): Promise<ConnectionsR
     timeoutMs: settings.timeoutMs,
   });
   const connectSeconds = (now() - started) / 1000;
-  const connectCores = await meter.stop();
+  const { cores: connectCores } = await meter.stop();
   ctx.log(
     `  ${ctx.system.name}: ${connect.connected} of ${settings.clients} connected in ${connectSeconds.toFixed(1)} s` +
       ` (cores: instances ${connectCores.instances.toFixed(2)}, redis ${connectCores.redis.toFixed(2)}, ` +

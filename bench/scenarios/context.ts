@@ -4,7 +4,9 @@ import {
   coresBetween,
   foreignCores,
   processTree,
+  type SchedTimes,
   sampleCpu,
+  waitingBetween,
 } from "../harness/proc-stats.ts";
 import type { Histogram } from "../load/histogram.ts";
 import type { LoadGenerator } from "../load/load-generator.ts";
@@ -15,6 +17,7 @@ import {
   type LatencySummary,
   PERCENTILES_FOR_CURVE,
   type StepResult,
+  type WaitingForCores,
 } from "./results.ts";
 import type { RunningSystem } from "./systems.ts";
 
@@ -92,13 +95,15 @@ async function cpuGroups(ctx: ScenarioContext): Promise<Record<string, number[]>
 }
 
 /**
- * CPU use of every part, from now until `stop()`. An instance that starts
+ * CPU use of every part, and how long each waited for a free core, from now
+ * until `stop()`. An instance that starts
  * meanwhile counts from the first `observe()` that sees it running, so that
  * its start-up (loading and compiling its code) is left out.
  */
-export async function cpuMeter(
-  ctx: ScenarioContext,
-): Promise<{ observe: () => Promise<void>; stop: () => Promise<CoresUsed> }> {
+export async function cpuMeter(ctx: ScenarioContext): Promise<{
+  observe: () => Promise<void>;
+  stop: () => Promise<{ cores: CoresUsed; waiting: WaitingForCores }>;
+}> {
   const before: CpuSample = sampleCpu(await cpuGroups(ctx));
   const started = now();
   return {
@@ -109,10 +114,24 @@ export async function cpuMeter(
         before.groups[group] = known;
         for (const [pid, seconds] of pids) if (!known.has(pid)) known.set(pid, seconds);
       }
+      for (const [group, pids] of Object.entries(seen.sched)) {
+        const known = before.sched[group] ?? new Map<number, SchedTimes>();
+        before.sched[group] = known;
+        for (const [pid, times] of pids) if (!known.has(pid)) known.set(pid, times);
+      }
     },
     async stop() {
       const after = sampleCpu(await cpuGroups(ctx));
-      const cores = coresBetween(before, after, (now() - started) / 1000);
+      const seconds = (now() - started) / 1000;
+      const cores = coresBetween(before, after, seconds);
+      const waits = waitingBetween(before, after, seconds);
+      const unknown = { cores: Number.NaN, perTurnMs: Number.NaN };
+      const waiting: WaitingForCores = {
+        instances: waits.instances ?? unknown,
+        redis: waits.redis ?? unknown,
+        router: waits.router ?? unknown,
+        load: waits.load ?? unknown,
+      };
       const used: CoresUsed = {
         instances: cores.instances ?? Number.NaN,
         redis: cores.redis ?? Number.NaN,
@@ -122,7 +141,7 @@ export async function cpuMeter(
         other: Number.NaN,
       };
       used.other = Math.max(0, used.machine - (cores.mine ?? 0));
-      return used;
+      return { cores: used, waiting };
     },
   };
 }
@@ -183,7 +202,7 @@ export async function runStep(ctx: ScenarioContext, options: StepOptions): Promi
     expected += n * (options.members.get(room) ?? 0);
   }
   await waitForDeliveries(ctx, expected, options.drainMs);
-  const cores = await meter.stop();
+  const { cores, waiting } = await meter.stop();
   const receipts = await load.collect();
   const latency = summarize(receipts.latency);
   const lost = expected - receipts.unique;
@@ -216,6 +235,7 @@ export async function runStep(ctx: ScenarioContext, options: StepOptions): Promi
     },
     curve: PERCENTILES_FOR_CURVE.map((p) => [p, receipts.latency.percentile(p)]),
     cores,
+    ...(Object.values(waiting).some((w) => Number.isFinite(w.cores)) ? { waiting } : {}),
     senderLagMs: sent.lagMs,
     held: reasons.length === 0,
     reason: reasons.join(", "),

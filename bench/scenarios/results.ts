@@ -1,4 +1,4 @@
-import type { MachineInfo } from "../harness/proc-stats.ts";
+import type { CoreWait, MachineInfo } from "../harness/proc-stats.ts";
 import type { SystemName } from "../load/ipc.ts";
 import type { BenchConfig } from "./config.ts";
 
@@ -20,6 +20,18 @@ export interface CoresUsed {
   machine: number;
   /** Work on the machine that is not this benchmark's (other programs). */
   other: number;
+}
+
+/**
+ * How long each part's main threads (the event loops) were ready to run but
+ * waited for a free core during a step: Linux's run-queue wait. Where it is
+ * as large as the CPU they used, latency is the machine's scheduling.
+ */
+export interface WaitingForCores {
+  instances: CoreWait;
+  redis: CoreWait;
+  router: CoreWait;
+  load: CoreWait;
 }
 
 /** Latency of a share of the deliveries, and how many they were. */
@@ -54,6 +66,8 @@ export interface StepResult {
   /** Latency at percentiles [p, ms], for the chart. */
   curve: [number, number][];
   cores: CoresUsed;
+  /** Absent from reports made before 2026-12-02, and where /proc has no schedstat. */
+  waiting?: WaitingForCores;
   /** How far the senders fell behind their schedule, worst case (ms). */
   senderLagMs: number;
   held: boolean;

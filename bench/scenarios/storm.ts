@@ -71,7 +71,7 @@ export async function runStorm(ctx: ScenarioContext): Promise<StormResult> {
     if (affected.every((c) => c.backAt !== undefined) || now() > deadline) break;
   }
   const stormSeconds = (now() - killedAt) / 1000;
-  const cores = await meter.stop();
+  const { cores } = await meter.stop();
   await chat(settings.calmMs);
   if (ctx.profileDir !== undefined) {
     // The replacement instance started during the storm: its profile too.
