@@ -86,7 +86,10 @@ describe("npm run bench, tiny", () => {
       const waiting = latency.step.waiting;
       assert.ok(waiting !== undefined, `${system}: no run-queue waits`);
       for (const [part, wait] of Object.entries(waiting)) {
-        assert.ok(wait.cores >= 0 && wait.perTurnMs >= 0, `${system}: ${part} waited ${wait.cores}`);
+        assert.ok(
+          wait.cores >= 0 && wait.perTurnMs >= 0,
+          `${system}: ${part} waited ${wait.cores}`,
+        );
       }
     }
   });
