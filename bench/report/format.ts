@@ -25,9 +25,12 @@ export function mb(bytes: number | undefined): string {
   return finite(bytes) ? (bytes / 2 ** 20).toFixed(1) : DASH;
 }
 
-export function cores(value: number | undefined): string {
+/** Two decimals: cores, and ms per turn on a core. */
+export function twoDecimals(value: number | undefined): string {
   return finite(value) ? value.toFixed(2) : DASH;
 }
+
+export const cores = twoDecimals;
 
 /** a / b as "1.23×"; "–" when either is missing or b is 0. */
 export function ratio(a: number | undefined, b: number | undefined): string {

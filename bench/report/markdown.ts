@@ -1,6 +1,6 @@
 import type { SystemName } from "../load/ipc.ts";
 import type { BenchReport, StepResult, SystemResults } from "../scenarios/results.ts";
-import { cores, DASH, int, kb, mb, msText, ratio, table } from "./format.ts";
+import { cores, DASH, int, kb, mb, msText, ratio, table, twoDecimals } from "./format.ts";
 import { type TargetCheck, targets } from "./targets.ts";
 
 const SYSTEMS: SystemName[] = ["switchboard", "plain", "ceiling"];
@@ -249,7 +249,7 @@ function waitingLines(report: BenchReport): string[] {
         {
           header: `${label} ms per turn`,
           value: (r) => r.latency?.step.waiting?.[part].perTurnMs,
-          text: (v) => (v === undefined || !Number.isFinite(v) ? DASH : v.toFixed(2)),
+          text: twoDecimals,
         },
       ]),
     ),
