@@ -122,11 +122,25 @@ describe("npm run bench, tiny", () => {
       assert.equal(s.reconnected, s.affected, `${system}: back`);
       assertFigures(`${system} storm`, s.reconnect);
       assert.ok(s.expected > 0 && s.lost >= 0 && s.lost <= s.expected, `${system}: lost`);
+      // A first storm ran before the measured one.
+      assert.ok(s.warmup !== undefined, `${system}: no first storm`);
+      assert.ok(
+        s.warmup.affected > 0,
+        `${system}: nobody was on the first storm's killed instance`,
+      );
+      assert.equal(
+        s.warmup.reconnected,
+        s.warmup.affected,
+        `${system}: back after the first storm`,
+      );
+      assertFigures(`${system} first storm`, s.warmup.reconnect);
     }
     const sw = report.systems.switchboard?.storm;
     assert.equal(sw?.lost, 0, "Switchboard lost messages");
     assert.equal(sw?.duplicates, 0, "Switchboard duplicated messages");
     assert.equal(sw?.delivered, sw?.expected);
+    assert.equal(sw?.warmup?.lost, 0, "Switchboard lost messages in the first storm");
+    assert.equal(sw?.warmup?.duplicates, 0, "Switchboard duplicated messages in the first storm");
   });
 
   it("wrote the JSON, the Markdown tables and the chart", () => {
@@ -145,6 +159,7 @@ describe("npm run bench, tiny", () => {
       "## 2. Latency at a fixed load",
       "## 3. Idle connections",
       "## 4. Reconnect storm",
+      "first storm p99 ms",
       "Waiting for a core",
       "Switchboard / plain",
       "Switchboard / ceiling",

@@ -339,7 +339,14 @@ export function stormSection(report: BenchReport): string {
       "Times run from the kill until each of its clients is connected again with its rooms joined; for Switchboard that " +
       "includes the replay of what it missed (its status turns connected only when every room caught up). Plain and ceiling " +
       "have no history: what was sent while a client was away is lost to it. Lost counts every (message, member) pair " +
-      "never shown, over the whole run; messages sent while disconnected count in it (plain and ceiling drop them).",
+      "never shown, over the whole run; messages sent while disconnected count in it (plain and ceiling drop them)." +
+      (c.warmup
+        ? " A first storm of the same size ran before, in other rooms, and the measured storm killed the instance that " +
+          "replaced the one it killed: the survivors are instances that had handled a storm before, as those of a cluster " +
+          "that has been up a while have, and not processes whose reconnection paths the JIT compiler has yet to optimise " +
+          "(in a first storm the load generator's workers, the router and the instances all compile them, on the same cores). " +
+          "The first storm's figures are in the last columns."
+        : ""),
     "",
     comparison(report, [
       { header: "clients", value: (r) => r.storm?.clients, text: int },
@@ -358,6 +365,25 @@ export function stormSection(report: BenchReport): string {
         text: msText,
       },
       { header: "machine cores", value: (r) => r.storm?.cores.machine, text: cores },
+      ...(c.warmup
+        ? [
+            {
+              header: "first storm p99 ms",
+              value: (r: SystemResults) => r.storm?.warmup?.reconnect.p99,
+              text: msText,
+            },
+            {
+              header: "first storm lost",
+              value: (r: SystemResults) => r.storm?.warmup?.lost,
+              text: int,
+            },
+            {
+              header: "first storm duplicated",
+              value: (r: SystemResults) => r.storm?.warmup?.duplicates,
+              text: int,
+            },
+          ]
+        : []),
     ]),
   ].join("\n");
 }

@@ -61,6 +61,12 @@ export interface BenchConfig {
     /** Longest wait for the clients of the killed instance to be back. */
     maxWaitMs: number;
     drainMs: number;
+    /**
+     * Runs a first storm of the same size before the measured one, and kills
+     * its replacement instance in the measured one: the survivors have run
+     * the reconnection paths before (see `runStorm`).
+     */
+    warmup: boolean;
   };
 }
 
@@ -97,6 +103,7 @@ export function fullConfig(): BenchConfig {
       calmMs: 3000,
       maxWaitMs: 30_000,
       drainMs: 10_000,
+      warmup: true,
     },
   };
 }
@@ -123,7 +130,15 @@ export function quickConfig(): BenchConfig {
     },
     latency: { durationMs: 2000, rounds: 2, fallbackRate: 100 },
     connections: { clients: 600, concurrency: 200, timeoutMs: 60_000, idleMs: 500 },
-    storm: { clients: 300, rooms: 10, rate: 10, calmMs: 500, maxWaitMs: 15_000, drainMs: 5000 },
+    storm: {
+      clients: 300,
+      rooms: 10,
+      rate: 10,
+      calmMs: 500,
+      maxWaitMs: 15_000,
+      drainMs: 5000,
+      warmup: true,
+    },
   };
 }
 
@@ -151,6 +166,14 @@ export function tinyConfig(): BenchConfig {
     },
     latency: { durationMs: 1000, rounds: 1, fallbackRate: 20 },
     connections: { clients: 24, concurrency: 24, timeoutMs: 20_000, idleMs: 200 },
-    storm: { clients: 12, rooms: 3, rate: 10, calmMs: 500, maxWaitMs: 10_000, drainMs: 5000 },
+    storm: {
+      clients: 12,
+      rooms: 3,
+      rate: 10,
+      calmMs: 500,
+      maxWaitMs: 10_000,
+      drainMs: 5000,
+      warmup: true,
+    },
   };
 }

@@ -149,6 +149,14 @@ export interface StormResult {
   instanceCpuMsPerReconnect: number;
   /** Time from the kill until every client was back (or the wait ended). */
   stormSeconds: number;
+  /** The first storm, which ran before this one to warm the processes up (`storm.warmup`). */
+  warmup?: {
+    affected: number;
+    reconnected: number;
+    reconnect: LatencySummary;
+    lost: number;
+    duplicates: number;
+  };
 }
 
 export interface SystemResults {
