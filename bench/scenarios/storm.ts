@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { ClusterInstance } from "../harness/cluster-process.ts";
 import { startCpuProfile, stopCpuProfile } from "../harness/proc-stats.ts";
 import type { SendResult } from "../load/ipc.ts";
 import { now } from "../load/stamp.ts";
@@ -32,8 +33,9 @@ import { membersOf, routerClients } from "./throughput.ts";
  */
 export async function runStorm(ctx: ScenarioContext): Promise<StormResult> {
   if (!ctx.config.storm.warmup) return stormRound(ctx, "measured");
+  const before = new Set((await ctx.system.running()).map((i) => i.id));
   const first = await stormRound(ctx, "first");
-  const replacement = await replacementOf(ctx, first);
+  const replacement = await startedSince(ctx, before);
   const measured = await stormRound(ctx, "measured", replacement);
   return {
     ...measured,
@@ -47,15 +49,15 @@ export async function runStorm(ctx: ScenarioContext): Promise<StormResult> {
   };
 }
 
-/** The instance that the supervisor started in place of the one the storm killed, once it runs. */
-async function replacementOf(ctx: ScenarioContext, storm: StormResult): Promise<string> {
-  const before = new Set([storm.killed, ...Object.keys(storm.landedOn)]);
+/** The instance that the supervisor started in place of the one a storm killed (not in `before`), once it runs. */
+async function startedSince(ctx: ScenarioContext, before: Set<string>): Promise<string> {
+  const running = (instances: ClusterInstance[]) => instances.filter((i) => i.state === "running");
   const list = await ctx.system.cluster.waitForInstances(
     (instances) =>
-      instances.filter((i) => i.state === "running").length >= ctx.config.instances &&
-      instances.some((i) => i.state === "running" && !before.has(i.id)),
+      running(instances).length >= ctx.config.instances &&
+      running(instances).some((i) => !before.has(i.id)),
   );
-  const replacement = list.find((i) => i.state === "running" && !before.has(i.id));
+  const replacement = running(list).find((i) => !before.has(i.id));
   if (replacement === undefined) throw new Error("the killed instance was not replaced");
   return replacement.id;
 }
