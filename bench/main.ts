@@ -23,6 +23,7 @@ const USAGE = `npm run bench -- [options]
   --scenarios a,b         throughput, latency, connections, storm (default: all)
   --latency-rate N        sends/s of the latency scenario when throughput does not run
                           (default: half of plain's maximum, or 100 without it)
+  --workers N             load-generator worker processes (default: 4 full, 2 quick)
   --out DIR               where to write the report (default: bench/results)
   --render FILE.json      write the Markdown and the chart again from a report's JSON
   --profile DIR           write a CPU profile of every instance for every scenario
@@ -55,6 +56,7 @@ async function main(): Promise<number> {
       systems: { type: "string" },
       scenarios: { type: "string" },
       "latency-rate": { type: "string" },
+      workers: { type: "string" },
       out: { type: "string", default: "bench/results" },
       profile: { type: "string" },
       render: { type: "string" },
@@ -86,6 +88,12 @@ async function main(): Promise<number> {
     if (!Number.isFinite(rate) || rate <= 0)
       throw new Error("--latency-rate wants sends/s above 0");
     config.latency.fallbackRate = rate;
+  }
+  if (values.workers !== undefined) {
+    const workers = Number(values.workers);
+    if (!Number.isInteger(workers) || workers < 1)
+      throw new Error("--workers wants a whole number above 0");
+    config.workers = workers;
   }
   const log = (line: string) => process.stdout.write(`${line}\n`);
   log(
