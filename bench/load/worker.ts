@@ -116,6 +116,14 @@ const hooks: ClientHooks = {
   },
 };
 
+/** An error with its cause, which says why for Node's "fetch failed" (a reset, a timeout). */
+function describe(error: unknown): string {
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (cause === undefined) return String(error);
+  const code = typeof cause === "object" && cause !== null && "code" in cause ? cause.code : "";
+  return `${String(error)} (${String(code)}: ${cause instanceof Error ? cause.message : String(cause)})`;
+}
+
 function makeClient(spec: ClientSpec, local: number): BenchClient {
   if (spec.system === "switchboard") return new SwitchboardBenchClient(spec, local, hooks);
   if (spec.system === "plain") return new PlainBenchClient(spec, local, hooks);
@@ -140,7 +148,7 @@ async function connect(request: Extract<WorkerRequest, { kind: "connect" }>) {
       await Promise.race([client.start(), timeout]);
       connected += 1;
     } catch (error) {
-      if (errors.length < 5) errors.push(`client ${client.spec.index}: ${String(error)}`);
+      if (errors.length < 5) errors.push(`client ${client.spec.index}: ${describe(error)}`);
     } finally {
       clearTimeout(timer);
     }
