@@ -67,7 +67,7 @@ export class Keys {
       log: `${tag}:log`,
       seq: `${tag}:seq`,
       epoch: `${tag}:epoch`,
-      dedup: (clientId: string) => `${tag}:cid:${clientId}`,
+      dedup: `${tag}:cids`,
       presence: `${tag}:presence`,
       members: `${tag}:members`,
     };
@@ -81,8 +81,8 @@ export interface RoomKeys {
   seq: string;
   /** Current epoch; a new one means the history before it is gone. */
   epoch: string;
-  /** Stored message for a clientId, with a TTL. */
-  dedup: (clientId: string) => string;
+  /** Sorted set clientId -> offset of the messages still in `log`, trimmed with it. */
+  dedup: string;
   /** Sorted set of `user|instance`, scored by when the entry expires (ms). */
   presence: string;
   /** Hash user -> number of live presence entries. */

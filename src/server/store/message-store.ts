@@ -1,13 +1,10 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import type { Message } from "../../protocol/index.ts";
+import { AppError, ErrorCode, type Message, type StreamPosition } from "../../protocol/index.ts";
 import type { Keys } from "./keys.ts";
 import { LuaScript, type SendCommand } from "./lua-script.ts";
 
 const appendScript = new LuaScript("append-message");
 const catchUpScript = new LuaScript("catch-up");
-
-/** How long a clientId is remembered, so that a resend after a crash is not stored twice. */
-const DEDUP_TTL_SECONDS = 24 * 60 * 60;
 
 export interface RoomState {
   epoch: string;
@@ -20,6 +17,8 @@ export interface AppendInput {
   user: string;
   text: string;
   clientId: string;
+  /** Where the sender stood in the room when it first sent this clientId. */
+  since?: StreamPosition | undefined;
 }
 
 /** A joining client's view of a room: where it stands, and what to show. */
@@ -44,13 +43,16 @@ export class MessageStore {
 
   /**
    * Stores a message once per (room, clientId) and publishes it to every
-   * instance, in one atomic step. `created` is false for a resend.
+   * instance, in one atomic step. `created` is false for a resend whose
+   * message is still in the history. A clientId is remembered as long as its
+   * message is in the history; a resend from a position that the history no
+   * longer reaches is refused with `resend_expired` (it may have been stored).
    */
   async append(input: AppendInput): Promise<{ message: Message; created: boolean }> {
     const k = this.keys.room(input.room);
-    const [created, json] = await appendScript.run<[number, string]>(
+    const [outcome, json] = await appendScript.run<[number, string]>(
       this.send,
-      [k.log, k.seq, k.epoch, k.dedup(input.clientId)],
+      [k.log, k.seq, k.epoch, k.dedup],
       [
         newEpoch(),
         randomUUID(),
@@ -60,12 +62,18 @@ export class MessageStore {
         Date.now(),
         input.clientId,
         this.historySize,
-        DEDUP_TTL_SECONDS,
+        input.since === undefined ? "" : `${input.since.epoch}:${input.since.offset}`,
         this.channels === "shared" ? this.keys.messageChannel : this.keys.roomChannel(input.room),
         this.channels === "shared" ? "PUBLISH" : "SPUBLISH",
       ],
     );
-    return { message: parseMessage(json), created: created === 1 };
+    if (outcome === 2) {
+      throw new AppError(
+        ErrorCode.ResendExpired,
+        "this message was sent before the oldest message the room keeps; whether it was stored can no longer be told, so it was not stored again",
+      );
+    }
+    return { message: parseMessage(json), created: outcome === 1 };
   }
 
   /**
