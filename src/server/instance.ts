@@ -19,6 +19,7 @@ import { MessageStore } from "./store/message-store.ts";
 import { PresenceStore } from "./store/presence-store.ts";
 import { RateLimitStore } from "./store/rate-limit-store.ts";
 import { connectRedis } from "./store/redis-connection.ts";
+import { StorageWatch } from "./store/storage-watch.ts";
 
 /** How long one shutdown step (other than the drain) may take. */
 const SHUTDOWN_STEP_MS = 3000;
@@ -46,16 +47,18 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     ttlSeconds: config.sessionTtlSeconds,
   };
   const sessions = createSessions(redis.command, keys, sessionOptions);
+  const storage = new StorageWatch(log);
+  const send = storage.watch(redis.send);
   const messages = new MessageStore(
-    redis.send,
+    send,
     keys,
     config.historySize,
     redis.mode === "single" ? "shared" : "room",
   );
-  const accounts = new AccountStore(redis.send, keys);
-  const rateLimits = new RateLimitStore(redis.send, keys);
+  const accounts = new AccountStore(send, keys);
+  const rateLimits = new RateLimitStore(send, keys);
   const presenceStore = new PresenceStore(
-    redis.send,
+    send,
     keys,
     config.instanceId,
     config.presenceHeartbeatMs * 3,
@@ -71,7 +74,12 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     session: sessions.middleware,
     accounts,
     redisReady: redis.isReady,
-    health: () => ({ sockets: io?.engine.clientsCount ?? 0, messages: stored, draining }),
+    health: () => ({
+      sockets: io?.engine.clientsCount ?? 0,
+      messages: stored,
+      draining,
+      storage: storage.state(),
+    }),
     endSessionSockets: (sessionId) => {
       const room = sessionRoom(sessionId);
       io?.to(room).emit("bye", { reason: "logout" });
@@ -117,6 +125,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     typingIntervalMs: config.typingIntervalMs,
     onStored: () => {
       stored += 1;
+      storage.stored();
     },
   });
   const stopSessionWatch = startSessionWatch(io, redis.send, keys, log, config.sessionCheckMs);
