@@ -11,11 +11,6 @@ import { RoomList } from "./room-list.ts";
 import { StatusLine } from "./status-line.ts";
 import { TypingTracker } from "./typing.ts";
 
-/**
- * The server's default MAX_MESSAGE_LENGTH, until the server tells its own
- * limit when the socket connects.
- */
-const MAX_MESSAGE_LENGTH = 2000;
 const OLDER_PAGE = 50;
 
 export interface ChatViewOptions {
@@ -80,8 +75,14 @@ export function mountChat(root: HTMLElement, options: ChatViewOptions): () => vo
       client.discard(entry.clientId);
       composer.setText(entry.text);
     },
+    retry: (entry) => {
+      // A new clientId: the server refused the old one, so it holds nothing under it.
+      client.discard(entry.clientId);
+      client.send(entry.room, entry.text);
+    },
   });
-  const composer = new Composer(MAX_MESSAGE_LENGTH, {
+  // The limit is the server's, told in `ready`; until then the composer counts without judging.
+  const composer = new Composer(client.limits?.maxMessageLength, {
     send: (text) => {
       client.send(current, text);
     },
@@ -135,22 +136,28 @@ export function mountChat(root: HTMLElement, options: ChatViewOptions): () => vo
     const view = client.rooms.get(current);
     const names = view?.members ?? new Set<string>();
     members.render(names);
-    onlineCount.textContent = `${plural(names.size, "person", "people")} online`;
+    // While disconnected the list is what it was when the connection dropped: not a count to trust.
+    onlineCount.textContent =
+      client.status.state === "connected"
+        ? `${plural(names.size, "person", "people")} online`
+        : "offline";
   }
 
   function renderStatus(): void {
     status.render(client.status, client.outbox.sending().length);
     if (client.limits !== undefined) composer.setMaxLength(client.limits.maxMessageLength);
     chat.dataset.online = String(client.status.state === "connected");
+    renderMembers();
   }
 
   function showRoom(room: string): void {
     const view = client.rooms.get(room) ?? client.rooms.get(DEFAULT_ROOM);
     if (view === undefined) return;
     current = view.name;
+    const unseen = unread.get(current) ?? 0;
     unread.delete(current);
     roomTitle.replaceChildren(el("span", "hash", "#"), current);
-    messages.showRoom(view, outboxOf(current));
+    messages.showRoom(view, outboxOf(current), unseen);
     typingLine.textContent = typingText(typing.users(current));
     composer.setRoom(current);
     renderMembers();
