@@ -123,6 +123,7 @@ async function main(): Promise<void> {
     writeState(dataDir, {
       supervisorPid: process.pid,
       routerPort,
+      routerHost: config.host,
       redisPid: redis?.pid,
       instancePids: supervisor?.pids() ?? [],
     });
