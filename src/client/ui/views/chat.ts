@@ -33,6 +33,8 @@ export function mountChat(root: HTMLElement, options: ChatViewOptions): () => vo
   let current = saved.current;
   let loggingOut = false;
   const unread = new Map<string, number>();
+  /** Messages from others in the open room while the tab was in the background. */
+  let unseenHere = 0;
 
   const status = new StatusLine();
   const logout = el("button", { class: "ghost", attrs: { type: "button" } }, "Log out");
@@ -128,7 +130,11 @@ export function mountChat(root: HTMLElement, options: ChatViewOptions): () => vo
     const names = [...client.rooms.keys()];
     rooms.render(names, current, unread);
     saveRooms(user, { rooms: names, current });
-    const total = [...unread.values()].reduce((sum, n) => sum + n, 0);
+    renderTitle();
+  }
+
+  function renderTitle(): void {
+    const total = [...unread.values()].reduce((sum, n) => sum + n, unseenHere);
     document.title = total > 0 ? `(${total}) Switchboard` : "Switchboard";
   }
 
@@ -188,6 +194,10 @@ export function mountChat(root: HTMLElement, options: ChatViewOptions): () => vo
         if (change.reset) messages.showRoom(view, outboxOf(current));
         else {
           messages.append(change.added);
+          if (document.visibilityState === "hidden") {
+            unseenHere += change.added.filter((message) => message.user !== user).length;
+            renderTitle();
+          }
           const ids = new Set(change.added.map((message) => message.clientId));
           if (client.outbox.all().some((entry) => ids.has(entry.clientId))) {
             messages.setOutbox(outboxOf(current));
@@ -220,6 +230,11 @@ export function mountChat(root: HTMLElement, options: ChatViewOptions): () => vo
           : "You were logged out: your session ended or you logged out in another tab.",
       );
     }),
+    listen(document, "visibilitychange", () => {
+      if (document.visibilityState !== "visible" || unseenHere === 0) return;
+      unseenHere = 0;
+      renderTitle();
+    }),
     listen(logout, "click", () => {
       loggingOut = true;
       logout.disabled = true;
@@ -241,5 +256,6 @@ export function mountChat(root: HTMLElement, options: ChatViewOptions): () => vo
     for (const off of offs) off();
     typing.dispose();
     client.close();
+    document.title = "Switchboard";
   };
 }

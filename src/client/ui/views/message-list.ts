@@ -214,6 +214,12 @@ export class MessageList {
     listen(retry, "click", () => this.handlers.retry(entry));
     listen(discard, "click", () => this.handlers.discard(entry.clientId));
     listen(edit, "click", () => this.handlers.edit(entry));
+    // Refused for what it says (too long, not valid): sending it again as it is cannot help.
+    const code = entry.error?.code;
+    show(
+      retry,
+      code !== "message_too_long" && code !== "invalid_input" && code !== "payload_too_large",
+    );
     return el(
       "li",
       "message own failed",
