@@ -97,7 +97,12 @@ export function mountChat(root: HTMLElement, options: ChatViewOptions): () => vo
     el(
       "header",
       "topbar",
-      el("div", "brand small", el("span", "brand-mark", "⇄"), "Switchboard"),
+      el(
+        "h1",
+        "brand small",
+        el("span", { class: "brand-mark", attrs: { "aria-hidden": "true" } }, "⇄"),
+        "Switchboard",
+      ),
       status.element,
       el("div", "account", el("span", { class: "me", attrs: { title: "You" } }, user), logout),
     ),

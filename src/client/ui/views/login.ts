@@ -39,7 +39,12 @@ export function authCard(...children: HTMLElement[]): HTMLElement {
     el(
       "div",
       "auth-card",
-      el("h1", "brand", el("span", "brand-mark", "⇄"), "Switchboard"),
+      el(
+        "h1",
+        "brand",
+        el("span", { class: "brand-mark", attrs: { "aria-hidden": "true" } }, "⇄"),
+        "Switchboard",
+      ),
       ...children,
     ),
   );

@@ -152,13 +152,7 @@ export class MessageList {
     }
     for (const message of messages) {
       if (message.offset === from) {
-        this.list.append(
-          el(
-            "li",
-            { class: "unread-divider", attrs: { role: "separator" } },
-            el("span", "", "New"),
-          ),
-        );
+        this.list.append(el("li", "unread-divider", el("span", "", "New")));
       }
       this.appendItem(message);
     }
@@ -168,9 +162,7 @@ export class MessageList {
   private appendItem(message: Message): void {
     const previous = this.last;
     if (previous === undefined || !sameDay(previous.ts, message.ts)) {
-      this.list.append(
-        el("li", { class: "day-divider", attrs: { role: "separator" } }, dayLabel(message.ts)),
-      );
+      this.list.append(el("li", "day-divider", dayLabel(message.ts)));
     }
     this.list.append(this.item(message, previous));
     this.last = message;
