@@ -7,6 +7,7 @@ import {
   DEFAULT_ROOM,
   type ErrorBody,
   type HandshakeAuth,
+  HandshakeRefusal,
   type JoinRequest,
   type JoinResult,
   type Message,
@@ -342,7 +343,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     });
     socket.on("connect_error", (error) => {
       if (socket !== this.socket) return;
-      if (error.message === "unauthorized") {
+      if (error.message === HandshakeRefusal.Unauthorized) {
         this.dropSocket();
         void this.checkSession();
       } else {
