@@ -3,8 +3,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePort } from "./ports.ts";
-import { endWithThisProcess } from "./reaper.ts";
+import { endWithThisProcess, freePort } from "../../src/process/index.ts";
 import { waitForPort } from "./redis-server.ts";
 
 const run = promisify(execFile);

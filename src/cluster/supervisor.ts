@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
+import { describeExit, freePort } from "../process/index.ts";
 import type { BackendRegistry } from "../router/index.ts";
-import { describeExit, freePort } from "./child-process.ts";
 import { MAX_INSTANCES } from "./config.ts";
 import { type InstanceInfo, InstanceProcess, newInstanceId } from "./instance-process.ts";
 
