@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { latencySection, roundByRound } from "../bench/report/markdown.ts";
+import { targets } from "../bench/report/targets.ts";
 import type { BenchReport } from "../bench/scenarios/results.ts";
 
 test("round by round: the median of the per-round ratios, and the rounds Switchboard was no worse in", () => {
@@ -41,4 +42,23 @@ test("the latency section says how Switchboard did round by round against each r
   ]) {
     assert.ok(text.includes(line), `missing: ${line}\n${text}`);
   }
+});
+
+test("the targets are ratios to the references of the same run", () => {
+  // The run of 2026-12-02 (its Markdown tables): Switchboard delivered 47,260/s
+  // against plain's 37,500 (1.26x); fixed-load p99 60 ms against plain's 125
+  // and the ceiling's 47 (1.26x, within 1.5x); heap 9.9 against 21.9 KB per
+  // connection (0.45x); storm p99 1,948 ms against the ceiling's 1,414 (over).
+  const report = JSON.parse(
+    readFileSync(new URL("../bench/results/2026-12-02.json", import.meta.url), "utf8"),
+  ) as BenchReport;
+  assert.deepEqual(
+    targets(report).map((check) => [check.target, check.holds]),
+    [
+      ["throughput at least 1.2x plain", true],
+      ["p99 at the fixed load (median round) no worse than plain, at most 1.5x the ceiling", true],
+      ["heap per idle connection at most 0.5x plain", true],
+      ["reconnect storm: p99 caught up at most the ceiling's, 0 lost, 0 duplicated", false],
+    ],
+  );
 });
