@@ -1,8 +1,8 @@
 import type { Server as HttpServer, IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { Server } from "socket.io";
-import { originAllowed } from "../http/origin.ts";
-import { type Sessions, type SocketSession, sessionRoom } from "../http/session.ts";
+import { originAllowed } from "../auth/origin.ts";
+import { type Sessions, type SocketSession, sessionRoom } from "../auth/session.ts";
 import type { Keys } from "../store/keys.ts";
 import type { RedisConnections } from "../store/redis-connection.ts";
 import { type ChatDeps, chatHandlers } from "./chat-handlers.ts";
