@@ -81,6 +81,14 @@ export async function connectSentinel(
     }
     return wrapper;
   };
+  // One (un)subscribe at a time: node-redis's Sentinel pub/sub destroys its connection when an
+  // unsubscribe leaves it with no channel, and an unsubscribe running beside it then fails.
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = chain.then(work);
+    chain = next.catch(() => undefined);
+    return next;
+  };
   const probe = healthProbe(() => run(["PING"]));
 
   return {
@@ -89,8 +97,9 @@ export async function connectSentinel(
     pubsub: {
       publishCommand: "PUBLISH",
       publish: (channel, json) => send(["PUBLISH", channel, json]),
-      subscribe: (channel, listener) => pubsub.subscribe(channel, asText(listener)),
-      unsubscribe: (channel, listener) => pubsub.unsubscribe(channel, asText(listener)),
+      subscribe: (channel, listener) => serial(() => pubsub.subscribe(channel, asText(listener))),
+      unsubscribe: (channel, listener) =>
+        serial(() => pubsub.unsubscribe(channel, asText(listener))),
       isOpen: () => pubsub.isOpen,
     },
     sessionClient: command,
