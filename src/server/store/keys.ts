@@ -51,12 +51,7 @@ export class Keys {
     return `${this.prefix}:sio`;
   }
 
-  /** One Redis: the channel that carries every stored message to every instance. */
-  get messageChannel(): string {
-    return `${this.prefix}:messages`;
-  }
-
-  /** Redis Cluster: the sharded channel of one room, in the slot of the room's keys. */
+  /** The channel of one room's messages; on Redis Cluster a sharded one, in the slot of the room's keys. */
   roomChannel(room: string): string {
     return `${this.prefix}:{room:${room}}:messages`;
   }

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Message } from "../../protocol/index.ts";
+import { type MessageBus, parseMessage } from "./bus/message-bus.ts";
 import type { Keys } from "./keys.ts";
 import { LuaScript, type SendCommand } from "./lua-script.ts";
 
@@ -38,16 +39,17 @@ export class MessageStore {
     private readonly send: SendCommand,
     private readonly keys: Keys,
     private readonly historySize: number,
-    /** "shared": one channel for all rooms (one Redis); "room": a sharded channel per room (Cluster). */
-    private readonly channels: "shared" | "room" = "shared",
+    private readonly bus: MessageBus,
   ) {}
 
   /**
    * Stores a message once per (room, clientId) and publishes it to every
-   * instance, in one atomic step. `created` is false for a resend.
+   * instance watching the room: in the same atomic step when the bus can be
+   * reached from Redis, else right after. `created` is false for a resend.
    */
   async append(input: AppendInput): Promise<{ message: Message; created: boolean }> {
     const k = this.keys.room(input.room);
+    const target = this.bus.scriptTarget(input.room);
     const [created, json] = await appendScript.run<[number, string]>(
       this.send,
       [k.log, k.seq, k.epoch, k.dedup(input.clientId)],
@@ -61,11 +63,13 @@ export class MessageStore {
         input.clientId,
         this.historySize,
         DEDUP_TTL_SECONDS,
-        this.channels === "shared" ? this.keys.messageChannel : this.keys.roomChannel(input.room),
-        this.channels === "shared" ? "PUBLISH" : "SPUBLISH",
+        target?.channel ?? "",
+        target?.command ?? "PUBLISH",
       ],
     );
-    return { message: parseMessage(json), created: created === 1 };
+    const message = parseMessage(json);
+    if (target === undefined && created === 1) await this.bus.publish(message);
+    return { message, created: created === 1 };
   }
 
   /**
@@ -116,9 +120,4 @@ export function entryMessage(entry: [string, string[]]): Message {
   const json = index >= 0 ? fields[index + 1] : undefined;
   if (json === undefined) throw new Error(`stream entry ${entry[0]} has no message`);
   return parseMessage(json);
-}
-
-/** Messages were encoded by our own Lua script, so their shape is known. */
-export function parseMessage(json: string): Message {
-  return JSON.parse(json) as Message;
 }

@@ -1,5 +1,6 @@
 --[[
-  Stores one chat message exactly once and publishes it.
+  Stores one chat message exactly once, and publishes it when given a channel
+  (without one, the caller publishes after replication).
 
   KEYS[1] room log (stream)     KEYS[2] room seq (counter)
   KEYS[3] room epoch (string)   KEYS[4] dedup key of this clientId
@@ -7,7 +8,8 @@
   ARGV[1] epoch to use when the room has none   ARGV[2] message id
   ARGV[3] room   ARGV[4] user   ARGV[5] text   ARGV[6] ts (ms)
   ARGV[7] clientId   ARGV[8] history size   ARGV[9] dedup TTL (s)
-  ARGV[10] channel to publish on   ARGV[11] PUBLISH, or SPUBLISH on Redis Cluster
+  ARGV[10] channel to publish on, or "" for none
+  ARGV[11] PUBLISH, or SPUBLISH on Redis Cluster
 
   Returns { 1, json } for a new message, { 0, json } for a clientId already
   stored (the stored message, unchanged).
@@ -37,5 +39,7 @@ local message = cjson.encode({
 
 redis.call("XADD", KEYS[1], "MAXLEN", "~", ARGV[8], offset .. "-0", "m", message)
 redis.call("SET", KEYS[4], message, "EX", ARGV[9])
-redis.call(ARGV[11], ARGV[10], message)
+if ARGV[10] ~= "" then
+  redis.call(ARGV[11], ARGV[10], message)
+end
 return { 1, message }
