@@ -433,21 +433,30 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     const socket = this.socket;
     if (socket === undefined || this.inFlight.has(entry.clientId)) return;
     this.inFlight.add(entry.clientId);
-    socket
-      .timeout(this.options.ackTimeoutMs)
-      .emit(
-        "message:send",
-        { room: entry.room, text: entry.text, clientId: entry.clientId },
-        (timeout: Error | null, result: Result<{ message: Message }>) => {
-          this.inFlight.delete(entry.clientId);
-          if (timeout !== null) {
-            // No answer: send again with the same clientId (the server stores it once).
-            if (socket === this.socket && this.status.state === "connected") this.transmit(entry);
-            return;
-          }
-          this.settle(entry, result, socket);
-        },
-      );
+    // The position when first transmitted: a stored copy can only have a later offset.
+    const view = this.rooms.get(entry.room);
+    if (entry.since === undefined && view?.loaded === true) {
+      this.outbox.setSince(entry.clientId, view.position);
+    }
+    const since = this.outbox.get(entry.clientId)?.since ?? entry.since;
+    socket.timeout(this.options.ackTimeoutMs).emit(
+      "message:send",
+      {
+        room: entry.room,
+        text: entry.text,
+        clientId: entry.clientId,
+        ...(since === undefined ? {} : { since }),
+      },
+      (timeout: Error | null, result: Result<{ message: Message }>) => {
+        this.inFlight.delete(entry.clientId);
+        if (timeout !== null) {
+          // No answer: send again with the same clientId (the server stores it once).
+          if (socket === this.socket && this.status.state === "connected") this.transmit(entry);
+          return;
+        }
+        this.settle(entry, result, socket);
+      },
+    );
   }
 
   private settle(
