@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
+import { redisFromVcap } from "./vcap-redis.ts";
 
 /**
  * Every setting of an instance, read once from the environment and validated
@@ -175,7 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: e.PORT,
     host: e.HOST,
-    redisUrl: e.REDIS_URL ?? redisUrlFromVcap(e.VCAP_SERVICES) ?? "redis://127.0.0.1:6379",
+    redisUrl: redisUrlOf(e, e.REDIS_CLUSTER_NODES.length > 0),
     redisClusterNodes: e.REDIS_CLUSTER_NODES,
     sessionSecret: e.SESSION_SECRET,
     sessionCookieName: e.SESSION_COOKIE_NAME,
@@ -203,56 +204,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-const vcapRedisSchema = z.record(
-  z.string(),
-  z.array(
-    z.object({
-      tags: z.array(z.string()).optional(),
-      label: z.string().optional(),
-      credentials: z
-        .object({
-          uri: z.string().optional(),
-          url: z.string().optional(),
-          host: z.string().optional(),
-          hostname: z.string().optional(),
-          port: z.coerce.number().optional(),
-          password: z.string().optional(),
-          tls_enabled: z.boolean().optional(),
-        })
-        .optional(),
-    }),
-  ),
-);
-
-/** The first Redis service bound to the app on Cloud Foundry, as a URL. */
-export function redisUrlFromVcap(raw: string | undefined): string | undefined {
-  if (raw === undefined || raw === "") return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (cause) {
-    throw new ConfigError("invalid configuration:\n  - VCAP_SERVICES is not valid JSON", {
-      cause,
-    });
-  }
-  const parsed = vcapRedisSchema.safeParse(json);
-  if (!parsed.success) return undefined;
-  for (const [label, services] of Object.entries(parsed.data)) {
-    for (const service of services) {
-      const isRedis =
-        label.includes("redis") ||
-        (service.label ?? "").includes("redis") ||
-        (service.tags ?? []).some((tag) => tag.toLowerCase().includes("redis"));
-      const c = service.credentials;
-      if (!isRedis || c === undefined) continue;
-      const direct = c.uri ?? c.url;
-      if (direct !== undefined) return direct;
-      const host = c.host ?? c.hostname;
-      if (host === undefined) continue;
-      const scheme = c.tls_enabled === true ? "rediss" : "redis";
-      const auth = c.password === undefined ? "" : `:${encodeURIComponent(c.password)}@`;
-      return `${scheme}://${auth}${host}:${c.port ?? 6379}`;
-    }
-  }
-  return undefined;
+/**
+ * The Redis to use when REDIS_URL is not set: on Cloud Foundry the bound
+ * Redis service (a wrong or missing binding is a configuration error there,
+ * since no Redis listens on the container's loopback), else the local one.
+ */
+function redisUrlOf(
+  e: { REDIS_URL?: string | undefined; VCAP_SERVICES?: string | undefined },
+  cluster: boolean,
+): string {
+  if (e.REDIS_URL !== undefined) return e.REDIS_URL;
+  const local = "redis://127.0.0.1:6379";
+  if (cluster) return local;
+  const bound = redisFromVcap(e.VCAP_SERVICES);
+  if (bound === undefined) return local;
+  if (!bound.ok) throw new ConfigError(`invalid configuration:\n  - ${bound.problem}`);
+  return bound.url;
 }
