@@ -69,6 +69,12 @@ export interface Config {
   authAttemptsPerMinute: number;
   /** Failed logins on one name (15 minutes) before it is locked with growing back-off. @default 5 */
   authFailuresBeforeLock: number;
+  /**
+   * Opens GET /metrics to requests with `Authorization: Bearer <token>`;
+   * without it, only requests from this machine (not through a proxy) get
+   * metrics. @default none (METRICS_TOKEN, at least 16 characters)
+   */
+  metricsToken: string | undefined;
   production: boolean;
 }
 
@@ -107,6 +113,7 @@ const envSchema = z.object({
     "REDIS_CLUSTER_NODES must be redis:// URLs, comma-separated",
   ),
   SESSION_SECRET: z.string().min(16, "SESSION_SECRET must be at least 16 characters").optional(),
+  METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
   SESSION_COOKIE_NAME: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, "SESSION_COOKIE_NAME must be a plain cookie name")
@@ -200,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     httpBodyLimit: e.HTTP_BODY_LIMIT,
     authAttemptsPerMinute: e.AUTH_ATTEMPTS_PER_MINUTE,
     authFailuresBeforeLock: e.AUTH_FAILURES_BEFORE_LOCK,
+    metricsToken: e.METRICS_TOKEN,
     production,
   };
 }

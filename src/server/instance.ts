@@ -4,6 +4,7 @@ import type { Config } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import { createSessions, resolveSessionSecret, sessionRoom } from "./http/session.ts";
 import type { Logger } from "./logger.ts";
+import { createInstanceMetrics } from "./metrics/index.ts";
 import {
   type MessageFanout,
   roomChannelFanout,
@@ -39,6 +40,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     { url: config.redisUrl, clusterNodes: config.redisClusterNodes },
     log,
   );
+  const metrics = createInstanceMetrics(redis, { token: config.metricsToken });
   const secret = await resolveSessionSecret(redis, keys, config.sessionSecret);
   const sessionOptions = {
     secret,
@@ -71,6 +73,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     session: sessions.middleware,
     accounts,
     redisReady: redis.isReady,
+    metrics: metrics.http,
     health: () => ({ sockets: io?.engine.clientsCount ?? 0, messages: stored, draining }),
     endSessionSockets: (sessionId) => {
       const room = sessionRoom(sessionId);
@@ -97,6 +100,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     maxHttpBufferSize: config.maxHttpBufferSize,
     isDraining: () => draining,
   });
+  metrics.watch(io);
   const tracker = new PresenceTracker(presenceStore, io, log, config.presenceHeartbeatMs);
   const fanout: MessageFanout =
     redis.mode === "single"
@@ -117,6 +121,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     typingIntervalMs: config.typingIntervalMs,
     onStored: () => {
       stored += 1;
+      metrics.messageStored();
     },
   });
   const stopSessionWatch = startSessionWatch(io, redis.send, keys, log, config.sessionCheckMs);
@@ -163,6 +168,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     await step("sockets", () => chat.close());
     await step("fanout", () => fanout.close());
     await step("redis", () => redis.close());
+    metrics.close();
     log.info("closed");
   };
 

@@ -1,0 +1,46 @@
+import type { RedisConnections } from "../store/redis-connection.ts";
+import type { Metrics } from "./registry.ts";
+
+const PING_EVERY_MS = 5000;
+
+interface Emitter {
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+}
+
+/**
+ * Counts the Redis errors and reconnects of an instance, and times a PING
+ * every 5 s. `send` is wrapped in place, so this must run before the stores
+ * take it (right after connecting). Returns the function that stops the PINGs.
+ */
+export function instrumentRedis(redis: RedisConnections, metrics: Metrics): () => void {
+  const send = redis.send;
+  redis.send = async <T>(args: string[], firstKey: string): Promise<T> => {
+    try {
+      return await send<T>(args, firstKey);
+    } catch (error) {
+      metrics.redisCommandErrors.inc({ command: (args[0] ?? "?").toUpperCase() });
+      throw error;
+    }
+  };
+  const connections: [string, Emitter][] = [
+    ["command", redis.command],
+    ["subscriber", redis.subscriber],
+    ["adapter-publisher", redis.adapterPublisher],
+  ];
+  for (const [name, connection] of connections) {
+    connection.on("error", () => metrics.redisConnectionErrors.inc({ connection: name }));
+    connection.on("reconnecting", () => metrics.redisReconnects.inc({ connection: name }));
+  }
+  const ping = () => {
+    if (!redis.isReady()) return;
+    const end = metrics.redisPing.startTimer();
+    send(["PING"], "ping").then(
+      () => end(),
+      () => metrics.redisCommandErrors.inc({ command: "PING" }),
+    );
+  };
+  ping();
+  const timer = setInterval(ping, PING_EVERY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
