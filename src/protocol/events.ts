@@ -143,6 +143,10 @@ export interface SessionResponse {
   user: User;
   instance: string;
 }
+/** `GET /api/session?probe=1` when nobody is logged in (200, where the plain request answers 401). */
+export interface SessionProbeResponse {
+  user: null;
+}
 export interface AuthResponse {
   user: User;
 }
