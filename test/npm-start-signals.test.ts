@@ -6,9 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { endPidsWithThisProcess, pidAlive } from "../bench/harness/reaper.ts";
+import { endPidsWithThisProcess, freePort, pidAlive } from "../src/process/index.ts";
 import { portOpen } from "./helpers/cluster.ts";
-import { freePort } from "./helpers/ports.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 

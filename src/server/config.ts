@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
+import { redisFromVcap } from "./vcap-redis.ts";
 
 /**
  * Every setting of an instance, read once from the environment and validated
@@ -18,6 +19,26 @@ export interface Config {
    * cluster's shards and messages travel by sharded pub/sub. @default none
    */
   redisClusterNodes: string[];
+  /**
+   * Sentinels of a Redis master and replicas (REDIS_SENTINELS, comma-separated
+   * redis:// URLs; credentials in a URL are used for the Sentinels and the
+   * data nodes). When set, REDIS_URL is not used: every Redis use goes to the
+   * master the Sentinels name and follows it through a failover. @default none
+   */
+  redisSentinels: string[];
+  /** The master's name at the Sentinels (REDIS_SENTINEL_MASTER); required with REDIS_SENTINELS. */
+  redisSentinelMaster: string | undefined;
+  /** Which Redis topology the settings above choose, with what it needs. */
+  redis: RedisTarget;
+  /**
+   * Acknowledge a message only once at least one replica has it (WAIT), and
+   * publish it only then (REDIS_REPLICA_ACK: "auto", "on" or "off"). "auto"
+   * turns it on when the master (on a Cluster, every master) has a replica at
+   * start. @default "auto"
+   */
+  replicaAck: "auto" | "on" | "off";
+  /** How long a send waits for a replica before it answers `unavailable`. @default 1000 (REDIS_REPLICA_ACK_TIMEOUT_MS) */
+  replicaAckTimeoutMs: number;
   /** Signs the session cookie. Required in production; in development one is shared through Redis. */
   sessionSecret: string | undefined;
   /** @default "JSESSIONID": the name Cloud Foundry's router keys sticky sessions on */
@@ -68,8 +89,20 @@ export interface Config {
   authAttemptsPerMinute: number;
   /** Failed logins on one name (15 minutes) before it is locked with growing back-off. @default 5 */
   authFailuresBeforeLock: number;
+  /**
+   * Opens GET /metrics to requests with `Authorization: Bearer <token>`;
+   * without it, only requests from this machine (not through a proxy) get
+   * metrics. @default none (METRICS_TOKEN, at least 16 characters)
+   */
+  metricsToken: string | undefined;
   production: boolean;
 }
+
+/** One Redis, a master and replicas behind Sentinels, or a Redis Cluster. */
+export type RedisTarget =
+  | { mode: "single"; url: string }
+  | { mode: "sentinel"; sentinels: string[]; masterName: string }
+  | { mode: "cluster"; nodes: string[] };
 
 /** An integer setting with bounds and a default, whose errors name the variable. */
 export const integer = (name: string, fallback: number, min: number, max: number) =>
@@ -105,7 +138,23 @@ const envSchema = z.object({
     /^rediss?:\/\//,
     "REDIS_CLUSTER_NODES must be redis:// URLs, comma-separated",
   ),
+  REDIS_SENTINELS: commaList(
+    /^rediss?:\/\/[^/\s]+:\d+\/?$/,
+    "REDIS_SENTINELS must be redis://host:port URLs, comma-separated",
+  ),
+  REDIS_SENTINEL_MASTER: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9_.-]{1,64}$/,
+      "REDIS_SENTINEL_MASTER must be 1-64 of A-Z, a-z, 0-9, _, . and -",
+    )
+    .optional(),
+  REDIS_REPLICA_ACK: z
+    .enum(["auto", "on", "off"], { error: "REDIS_REPLICA_ACK must be auto, on or off" })
+    .default("auto"),
+  REDIS_REPLICA_ACK_TIMEOUT_MS: integer("REDIS_REPLICA_ACK_TIMEOUT_MS", 1000, 10, 60_000),
   SESSION_SECRET: z.string().min(16, "SESSION_SECRET must be at least 16 characters").optional(),
+  METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
   SESSION_COOKIE_NAME: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, "SESSION_COOKIE_NAME must be a plain cookie name")
@@ -168,6 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       "invalid configuration:\n  - SESSION_SECRET is required when NODE_ENV=production",
     );
   }
+  const redis = redisTarget(e);
   const random = randomBytes(3).toString("hex");
   const instanceId =
     e.INSTANCE_ID ??
@@ -175,8 +225,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: e.PORT,
     host: e.HOST,
-    redisUrl: e.REDIS_URL ?? redisUrlFromVcap(e.VCAP_SERVICES) ?? "redis://127.0.0.1:6379",
+    redisUrl: redisUrlOf(e, e.REDIS_CLUSTER_NODES.length > 0 || e.REDIS_SENTINELS.length > 0),
     redisClusterNodes: e.REDIS_CLUSTER_NODES,
+    redisSentinels: e.REDIS_SENTINELS,
+    redisSentinelMaster: e.REDIS_SENTINEL_MASTER,
+    redis,
+    replicaAck: e.REDIS_REPLICA_ACK,
+    replicaAckTimeoutMs: e.REDIS_REPLICA_ACK_TIMEOUT_MS,
     sessionSecret: e.SESSION_SECRET,
     sessionCookieName: e.SESSION_COOKIE_NAME,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
@@ -199,60 +254,53 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     httpBodyLimit: e.HTTP_BODY_LIMIT,
     authAttemptsPerMinute: e.AUTH_ATTEMPTS_PER_MINUTE,
     authFailuresBeforeLock: e.AUTH_FAILURES_BEFORE_LOCK,
+    metricsToken: e.METRICS_TOKEN,
     production,
   };
 }
 
-const vcapRedisSchema = z.record(
-  z.string(),
-  z.array(
-    z.object({
-      tags: z.array(z.string()).optional(),
-      label: z.string().optional(),
-      credentials: z
-        .object({
-          uri: z.string().optional(),
-          url: z.string().optional(),
-          host: z.string().optional(),
-          hostname: z.string().optional(),
-          port: z.coerce.number().optional(),
-          password: z.string().optional(),
-          tls_enabled: z.boolean().optional(),
-        })
-        .optional(),
-    }),
-  ),
-);
+type Env = z.infer<typeof envSchema>;
 
-/** The first Redis service bound to the app on Cloud Foundry, as a URL. */
-export function redisUrlFromVcap(raw: string | undefined): string | undefined {
-  if (raw === undefined || raw === "") return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (cause) {
-    throw new ConfigError("invalid configuration:\n  - VCAP_SERVICES is not valid JSON", {
-      cause,
-    });
+/** Sentinels, then a Cluster, then one Redis; a half-given or doubly given topology is refused. */
+function redisTarget(e: Env): RedisTarget {
+  const problems: string[] = [];
+  const sentinels = e.REDIS_SENTINELS;
+  const master = e.REDIS_SENTINEL_MASTER;
+  if (sentinels.length > 0 && master === undefined) {
+    problems.push(
+      "REDIS_SENTINEL_MASTER is required with REDIS_SENTINELS (the monitored master's name)",
+    );
   }
-  const parsed = vcapRedisSchema.safeParse(json);
-  if (!parsed.success) return undefined;
-  for (const [label, services] of Object.entries(parsed.data)) {
-    for (const service of services) {
-      const isRedis =
-        label.includes("redis") ||
-        (service.label ?? "").includes("redis") ||
-        (service.tags ?? []).some((tag) => tag.toLowerCase().includes("redis"));
-      const c = service.credentials;
-      if (!isRedis || c === undefined) continue;
-      const direct = c.uri ?? c.url;
-      if (direct !== undefined) return direct;
-      const host = c.host ?? c.hostname;
-      if (host === undefined) continue;
-      const scheme = c.tls_enabled === true ? "rediss" : "redis";
-      const auth = c.password === undefined ? "" : `:${encodeURIComponent(c.password)}@`;
-      return `${scheme}://${auth}${host}:${c.port ?? 6379}`;
-    }
+  if (sentinels.length === 0 && master !== undefined) {
+    problems.push("REDIS_SENTINEL_MASTER needs REDIS_SENTINELS (the Sentinels' URLs)");
   }
-  return undefined;
+  if (sentinels.length > 0 && e.REDIS_CLUSTER_NODES.length > 0) {
+    problems.push("set REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both");
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+  if (sentinels.length > 0 && master !== undefined) {
+    return { mode: "sentinel", sentinels, masterName: master };
+  }
+  if (e.REDIS_CLUSTER_NODES.length > 0) return { mode: "cluster", nodes: e.REDIS_CLUSTER_NODES };
+  return { mode: "single", url: redisUrlOf(e, false) };
+}
+
+/**
+ * The Redis to use when REDIS_URL is not set: on Cloud Foundry the bound
+ * Redis service (a wrong or missing binding is a configuration error there,
+ * since no Redis listens on the container's loopback), else the local one.
+ */
+function redisUrlOf(
+  e: { REDIS_URL?: string | undefined; VCAP_SERVICES?: string | undefined },
+  cluster: boolean,
+): string {
+  if (e.REDIS_URL !== undefined) return e.REDIS_URL;
+  const local = "redis://127.0.0.1:6379";
+  if (cluster) return local;
+  const bound = redisFromVcap(e.VCAP_SERVICES);
+  if (bound === undefined) return local;
+  if (!bound.ok) throw new ConfigError(`invalid configuration:\n  - ${bound.problem}`);
+  return bound.url;
 }
