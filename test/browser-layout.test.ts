@@ -193,6 +193,16 @@ describe("the chat fits the window (Chromium, desktop and phone)", () => {
       assert.ok((busy.boxes.topbar?.top ?? -1) >= 0, "the header stays at the top");
       await page.screenshot({ path: join(SHOTS, `${device}-busy-room.png`) });
 
+      // A room of one's own, still empty.
+      await page.getByLabel("Join or create a room").fill(`quiet-${device}`);
+      await page.getByRole("button", { name: "Join", exact: true }).click();
+      await page.getByText("No messages yet. Say hello!").waitFor();
+      const quiet = await geometry(page, { ...CHAT_PARTS, empty: ".empty" });
+      assertFits(quiet, ["topbar", "composer", "send", "empty"], `${device} empty room`);
+      await page.screenshot({ path: join(SHOTS, `${device}-logged-in-empty-room.png`) });
+      await page.getByRole("button", { name: /#\s*lobby/ }).click();
+      await ui.message("busy message 80").waitFor();
+
       // One unbroken 3,000-character token in the composer: it wraps inside the field.
       const token = "Pneumonoultramicroscopicsilicovolcanoconiosis".repeat(70).slice(0, 3000);
       await ui.composer.fill(token);

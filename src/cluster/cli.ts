@@ -35,6 +35,7 @@ interface Instance {
   startedAt: string;
   sockets: number;
   exit?: string;
+  exitedAt?: string;
 }
 
 class CliError extends Error {}
@@ -118,11 +119,38 @@ function ago(iso: string): string {
   return `${Math.floor(seconds / 3600)}h${Math.floor((seconds % 3600) / 60)}m`;
 }
 
+/** How many recently exited instances `status` names below the table. */
+const EXITED_SHOWN = 5;
+
+/** The live instances as a table, then the few that exited lately on one line each. */
+function statusText(instances: Instance[]): string {
+  const live = instances.filter((i) => i.state !== "exited");
+  const gone = instances
+    .filter((i) => i.state === "exited")
+    .sort((a, b) => Date.parse(b.exitedAt ?? "") - Date.parse(a.exitedAt ?? ""))
+    .slice(0, EXITED_SHOWN);
+  const lines = [table(live)];
+  if (gone.length > 0) {
+    lines.push("", "recently exited:");
+    for (const i of gone) {
+      const when = i.exitedAt === undefined ? "" : `, ${ago(i.exitedAt)} ago`;
+      lines.push(`  ${i.id}  ${i.exit ?? "exited"}${when}`);
+    }
+  }
+  return lines.join("\n");
+}
+
 function table(instances: Instance[]): string {
   const rows = [["ID", "STATE", "PORT", "PID", "SOCKETS", "UP"]];
   for (const i of instances) {
-    const up = i.state === "exited" ? (i.exit ?? "") : ago(i.startedAt);
-    rows.push([i.id, i.state, String(i.port), String(i.pid ?? ""), String(i.sockets), up]);
+    rows.push([
+      i.id,
+      i.state,
+      String(i.port),
+      String(i.pid ?? ""),
+      String(i.sockets),
+      ago(i.startedAt),
+    ]);
   }
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length))) ?? [];
   return rows
@@ -162,7 +190,7 @@ async function main(): Promise<void> {
     case "status":
     case undefined: {
       const instances = (await call(base, "GET", "/instances")) as Instance[];
-      process.stdout.write(`${table(instances)}\n`);
+      process.stdout.write(`${statusText(instances)}\n`);
       return;
     }
     case "kill":

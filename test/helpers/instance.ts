@@ -53,10 +53,15 @@ export class TestInstance {
     child.stdout?.on("data", keep);
     child.stderr?.on("data", keep);
     try {
-      await instance.waitHealthy(15_000);
+      // As long as the supervisor gives one (START_TIMEOUT_MS): an instance runs its
+      // TypeScript through tsx, and on two cores shared with other test runs (load
+      // average above 20) that alone took longer than 15 s before its first log line.
+      await instance.waitHealthy(30_000);
     } catch (error) {
       child.kill("SIGKILL");
-      throw new Error(`instance ${id} did not start: ${instance.logs.join("")}`, { cause: error });
+      throw new Error(`instance ${id} did not start in 30 s: ${instance.logs.join("")}`, {
+        cause: error,
+      });
     }
     return instance;
   }

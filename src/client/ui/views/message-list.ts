@@ -81,7 +81,8 @@ export class MessageList {
     const divider = this.list.querySelector(".unread-divider");
     const firstUnread = divider?.nextElementSibling?.getAttribute("data-offset");
     const fromBottom = this.scroller.scrollHeight - this.scroller.scrollTop;
-    this.renderMessages(view.messages, 0, firstUnread === null ? undefined : Number(firstUnread));
+    const keep = typeof firstUnread === "string" ? Number(firstUnread) : undefined;
+    this.renderMessages(view.messages, 0, keep);
     this.setOlder(older);
     this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom;
   }
