@@ -36,10 +36,9 @@ for (const mode of redisModes().filter((m) => m !== "single")) {
         SESSION_SECRET: "test-secret-0123456789abcdef",
         MESSAGE_RATE_PER_SECOND: "0",
       };
-      [a, b] = await Promise.all([
-        TestInstance.start({ ...env, INSTANCE_ID: `${mode}-a` }),
-        TestInstance.start({ ...env, INSTANCE_ID: `${mode}-b` }),
-      ]);
+      // One after the other: two cold starts at once on a busy 2-core machine can take 15 s.
+      a = await TestInstance.start({ ...env, INSTANCE_ID: `${mode}-a` });
+      b = await TestInstance.start({ ...env, INSTANCE_ID: `${mode}-b` });
     });
 
     after(async () => {
@@ -112,6 +111,13 @@ for (const mode of redisModes().filter((m) => m !== "single")) {
         throw new Error("no replicas to fail over to");
       }
 
+      // Redis's own failover time, as its Sentinels or nodes report it, to set ours against.
+      const promoted =
+        topology.cluster !== undefined
+          ? topology.cluster.waitFailover(`sb:{room:${room}}:log`, victim, 30_000)
+          : topology.sentinel?.waitFailover(victim, 30_000);
+      const redisFailoverMs = promoted?.then(() => Date.now() - killedAt);
+
       if (sh !== undefined && healthyRoom !== undefined) {
         const healthyCodes: string[] = [];
         await sendUntilOk(sh, healthyRoom, "on a healthy shard", healthyCodes);
@@ -122,8 +128,9 @@ for (const mode of redisModes().filter((m) => m !== "single")) {
       }
 
       // Sends during the failover: each one retried until it is acknowledged.
-      for (let i = 1; i <= 5; i++) acked.push(await sendUntilOk(sa, room, `during ${i}`, codes));
+      acked.push(await sendUntilOk(sa, room, "during 1", codes));
       const recoveredMs = Date.now() - killedAt;
+      for (let i = 2; i <= 5; i++) acked.push(await sendUntilOk(sa, room, `during ${i}`, codes));
       assert.ok(
         codes.every((code) => code === "unavailable" || code === "no ack"),
         `answers while failing over: ${codes.join(",")}`,
@@ -161,7 +168,9 @@ for (const mode of redisModes().filter((m) => m !== "single")) {
         if (ready !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       assert.equal(ready, 200, "/readyz is 200 again");
-      process.stderr.write(`# ${mode}: sends went through again ${recoveredMs} ms after kill -9\n`);
+      process.stderr.write(
+        `# ${mode}: Redis failed over in ${await redisFailoverMs} ms; the first send went through ${recoveredMs} ms after kill -9 (${codes.length} refusals)\n`,
+      );
     });
   });
 }
