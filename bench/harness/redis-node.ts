@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { endWithThisProcess } from "./reaper.ts";
+import { endWithThisProcess, isAlive, terminate } from "../../src/process/index.ts";
 import { waitForPort } from "./redis-server.ts";
 
 /**
@@ -35,14 +35,11 @@ export class RedisNode {
   }
 
   get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return isAlive(this.child);
   }
 
   /** Sends the signal (SIGKILL: a crash) and waits until the process is gone. */
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-    if (!this.running) return;
-    const exited = new Promise<void>((resolve) => this.child.once("exit", () => resolve()));
-    this.child.kill(signal);
-    await exited;
+    await terminate(this.child, 5000, signal);
   }
 }

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePort } from "./ports.ts";
+import { freePort } from "../../src/process/index.ts";
 import { RedisNode } from "./redis-node.ts";
 
 const run = promisify(execFile);

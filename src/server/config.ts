@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
+import { redisFromVcap } from "./vcap-redis.ts";
 
 /**
  * Every setting of an instance, read once from the environment and validated
@@ -88,6 +89,12 @@ export interface Config {
   authAttemptsPerMinute: number;
   /** Failed logins on one name (15 minutes) before it is locked with growing back-off. @default 5 */
   authFailuresBeforeLock: number;
+  /**
+   * Opens GET /metrics to requests with `Authorization: Bearer <token>`;
+   * without it, only requests from this machine (not through a proxy) get
+   * metrics. @default none (METRICS_TOKEN, at least 16 characters)
+   */
+  metricsToken: string | undefined;
   production: boolean;
 }
 
@@ -147,6 +154,7 @@ const envSchema = z.object({
     .default("auto"),
   REDIS_REPLICA_ACK_TIMEOUT_MS: integer("REDIS_REPLICA_ACK_TIMEOUT_MS", 500, 10, 60_000),
   SESSION_SECRET: z.string().min(16, "SESSION_SECRET must be at least 16 characters").optional(),
+  METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
   SESSION_COOKIE_NAME: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, "SESSION_COOKIE_NAME must be a plain cookie name")
@@ -217,7 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: e.PORT,
     host: e.HOST,
-    redisUrl: redisUrlOf(e),
+    redisUrl: redisUrlOf(e, e.REDIS_CLUSTER_NODES.length > 0 || e.REDIS_SENTINELS.length > 0),
     redisClusterNodes: e.REDIS_CLUSTER_NODES,
     redisSentinels: e.REDIS_SENTINELS,
     redisSentinelMaster: e.REDIS_SENTINEL_MASTER,
@@ -246,15 +254,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     httpBodyLimit: e.HTTP_BODY_LIMIT,
     authAttemptsPerMinute: e.AUTH_ATTEMPTS_PER_MINUTE,
     authFailuresBeforeLock: e.AUTH_FAILURES_BEFORE_LOCK,
+    metricsToken: e.METRICS_TOKEN,
     production,
   };
 }
 
 type Env = z.infer<typeof envSchema>;
-
-function redisUrlOf(e: Env): string {
-  return e.REDIS_URL ?? redisUrlFromVcap(e.VCAP_SERVICES) ?? "redis://127.0.0.1:6379";
-}
 
 /** Sentinels, then a Cluster, then one Redis; a half-given or doubly given topology is refused. */
 function redisTarget(e: Env): RedisTarget {
@@ -279,59 +284,23 @@ function redisTarget(e: Env): RedisTarget {
     return { mode: "sentinel", sentinels, masterName: master };
   }
   if (e.REDIS_CLUSTER_NODES.length > 0) return { mode: "cluster", nodes: e.REDIS_CLUSTER_NODES };
-  return { mode: "single", url: redisUrlOf(e) };
+  return { mode: "single", url: redisUrlOf(e, false) };
 }
 
-const vcapRedisSchema = z.record(
-  z.string(),
-  z.array(
-    z.object({
-      tags: z.array(z.string()).optional(),
-      label: z.string().optional(),
-      credentials: z
-        .object({
-          uri: z.string().optional(),
-          url: z.string().optional(),
-          host: z.string().optional(),
-          hostname: z.string().optional(),
-          port: z.coerce.number().optional(),
-          password: z.string().optional(),
-          tls_enabled: z.boolean().optional(),
-        })
-        .optional(),
-    }),
-  ),
-);
-
-/** The first Redis service bound to the app on Cloud Foundry, as a URL. */
-export function redisUrlFromVcap(raw: string | undefined): string | undefined {
-  if (raw === undefined || raw === "") return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (cause) {
-    throw new ConfigError("invalid configuration:\n  - VCAP_SERVICES is not valid JSON", {
-      cause,
-    });
-  }
-  const parsed = vcapRedisSchema.safeParse(json);
-  if (!parsed.success) return undefined;
-  for (const [label, services] of Object.entries(parsed.data)) {
-    for (const service of services) {
-      const isRedis =
-        label.includes("redis") ||
-        (service.label ?? "").includes("redis") ||
-        (service.tags ?? []).some((tag) => tag.toLowerCase().includes("redis"));
-      const c = service.credentials;
-      if (!isRedis || c === undefined) continue;
-      const direct = c.uri ?? c.url;
-      if (direct !== undefined) return direct;
-      const host = c.host ?? c.hostname;
-      if (host === undefined) continue;
-      const scheme = c.tls_enabled === true ? "rediss" : "redis";
-      const auth = c.password === undefined ? "" : `:${encodeURIComponent(c.password)}@`;
-      return `${scheme}://${auth}${host}:${c.port ?? 6379}`;
-    }
-  }
-  return undefined;
+/**
+ * The Redis to use when REDIS_URL is not set: on Cloud Foundry the bound
+ * Redis service (a wrong or missing binding is a configuration error there,
+ * since no Redis listens on the container's loopback), else the local one.
+ */
+function redisUrlOf(
+  e: { REDIS_URL?: string | undefined; VCAP_SERVICES?: string | undefined },
+  cluster: boolean,
+): string {
+  if (e.REDIS_URL !== undefined) return e.REDIS_URL;
+  const local = "redis://127.0.0.1:6379";
+  if (cluster) return local;
+  const bound = redisFromVcap(e.VCAP_SERVICES);
+  if (bound === undefined) return local;
+  if (!bound.ok) throw new ConfigError(`invalid configuration:\n  - ${bound.problem}`);
+  return bound.url;
 }

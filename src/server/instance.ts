@@ -4,6 +4,7 @@ import { createSessions, sessionRoom } from "./auth/session.ts";
 import type { Config } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import type { Logger } from "./logger.ts";
+import { createInstanceMetrics } from "./metrics/index.ts";
 import { deliverToSockets } from "./realtime/message-fanout.ts";
 import { PresenceTracker } from "./realtime/presence-tracker.ts";
 import { startSessionWatch } from "./realtime/session-watch.ts";
@@ -34,6 +35,7 @@ export interface Instance {
 export async function startInstance(config: Config, log: Logger): Promise<Instance> {
   const keys = new Keys(config.keyPrefix);
   const redis = await connectRedis(config.redis, log);
+  const metrics = createInstanceMetrics(redis, { token: config.metricsToken });
   const sessionStore = new SessionStore(redis, keys, config.sessionTtlSeconds);
   const secret = await sessionStore.sharedSecret(config.sessionSecret);
   const sessionOptions = {
@@ -61,6 +63,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     session: sessions.middleware,
     accounts,
     redisReady: redis.isReady,
+    metrics: metrics.http,
     health: () => ({ sockets: io?.engine.clientsCount ?? 0, messages: stored, draining }),
     endSessionSockets: (sessionId) => {
       const room = sessionRoom(sessionId);
@@ -87,6 +90,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     maxHttpBufferSize: config.maxHttpBufferSize,
     isDraining: () => draining,
   });
+  metrics.watch(io);
   const tracker = new PresenceTracker(presenceStore, io, log, config.presenceHeartbeatMs);
   const bus = redisMessageBus(redis.pubsub, keys, deliverToSockets(io, log), log);
   const replicaAck =
@@ -116,6 +120,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     typingIntervalMs: config.typingIntervalMs,
     onStored: () => {
       stored += 1;
+      metrics.messageStored();
     },
   });
   const stopSessionWatch = startSessionWatch(io, sessionStore, log, config.sessionCheckMs);
@@ -162,6 +167,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     await step("sockets", () => chat.close());
     await step("message bus", () => bus.close());
     await step("redis", () => redis.close());
+    metrics.close();
     log.info("closed");
   };
 

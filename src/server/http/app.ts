@@ -3,6 +3,7 @@ import helmet from "helmet";
 import type { HealthResponse } from "../../protocol/index.ts";
 import { originGuard } from "../auth/origin.ts";
 import type { Logger } from "../logger.ts";
+import type { MetricsRoutes } from "../metrics/index.ts";
 import { PUBLIC_DIR } from "../paths.ts";
 import type { AccountStore } from "../store/account-store.ts";
 import type { AuthLimits } from "./auth-limits.ts";
@@ -23,6 +24,7 @@ export interface AppDeps {
   allowedOrigins: readonly string[];
   trustProxy: boolean | number | string;
   authLimits: AuthLimits;
+  metrics?: MetricsRoutes;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -63,6 +65,11 @@ export function createApp(deps: AppDeps): express.Express {
       .status(ready ? 200 : 503)
       .json({ ready, instance: deps.instanceId, redis: deps.redisReady() });
   });
+
+  if (deps.metrics !== undefined) {
+    app.get("/metrics", deps.metrics.handler);
+    app.use("/api", deps.metrics.observeApi);
+  }
 
   app.use(
     "/api",

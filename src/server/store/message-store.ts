@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { AppError, ErrorCode, type Message } from "../../protocol/index.ts";
+import { AppError, ErrorCode, type Message, type StreamPosition } from "../../protocol/index.ts";
 import { type MessageBus, parseMessage } from "./bus/message-bus.ts";
 import { connectedReplicas } from "./connections/shared.ts";
 import type { Keys } from "./keys.ts";
@@ -7,9 +7,6 @@ import { LuaScript, type SendCommand } from "./lua-script.ts";
 
 const appendScript = new LuaScript("append-message");
 const catchUpScript = new LuaScript("catch-up");
-
-/** How long a clientId is remembered, so that a resend after a crash is not stored twice. */
-const DEDUP_TTL_SECONDS = 24 * 60 * 60;
 
 export interface RoomState {
   epoch: string;
@@ -22,6 +19,8 @@ export interface AppendInput {
   user: string;
   text: string;
   clientId: string;
+  /** Where the sender stood in the room when it first sent this clientId. */
+  since?: StreamPosition | undefined;
 }
 
 /** A joining client's view of a room: where it stands, and what to show. */
@@ -83,14 +82,17 @@ export class MessageStore {
    * Stores a message once per (room, clientId) and publishes it to every
    * instance watching the room: in the same atomic step when the bus can be
    * reached from Redis and no replica must have it first, else right after.
-   * `created` is false for a resend.
+   * `created` is false for a resend whose message is still in the history. A
+   * clientId is remembered as long as its message is in the history; a resend
+   * from a position that the history no longer reaches is refused with
+   * `resend_expired` (it may have been stored).
    */
   async append(input: AppendInput): Promise<{ message: Message; created: boolean }> {
     const k = this.keys.room(input.room);
     const target = this.replicaAck === undefined ? this.bus.scriptTarget(input.room) : undefined;
-    const [created, json] = await appendScript.run<[number, string]>(
+    const [outcome, json] = await appendScript.run<[number, string]>(
       this.send,
-      [k.log, k.seq, k.epoch, k.dedup(input.clientId)],
+      [k.log, k.seq, k.epoch, k.dedup],
       [
         newEpoch(),
         randomUUID(),
@@ -100,11 +102,17 @@ export class MessageStore {
         Date.now(),
         input.clientId,
         this.historySize,
-        DEDUP_TTL_SECONDS,
+        input.since === undefined ? "" : `${input.since.epoch}:${input.since.offset}`,
         target?.channel ?? "",
         target?.command ?? "PUBLISH",
       ],
     );
+    if (outcome === 2) {
+      throw new AppError(
+        ErrorCode.ResendExpired,
+        "this message was sent before the oldest message the room keeps; whether it was stored can no longer be told, so it was not stored again",
+      );
+    }
     const message = parseMessage(json);
     if (this.replicaAck !== undefined) {
       // WAIT counts the replicas that have every write this connection made.
@@ -112,7 +120,7 @@ export class MessageStore {
       // have come through another instance's connection: a write that changes
       // nothing (INCRBY 0 of the room's counter) puts this connection's mark
       // behind it in the replication stream.
-      if (created !== 1) await this.send(["INCRBY", k.seq, "0"], k.log);
+      if (outcome !== 1) await this.send(["INCRBY", k.seq, "0"], k.log);
       const timeout = String(this.replicaAck.timeoutMs);
       if (!(await this.aloneWithoutReplicas(input.room, k.log))) {
         const replicas = await this.send<number>(["WAIT", "1", timeout], k.log);
@@ -123,10 +131,10 @@ export class MessageStore {
     }
     // A resend is published again when replication gates publishing: the
     // first attempt may have stopped before its publish.
-    if (target === undefined && (created === 1 || this.replicaAck !== undefined)) {
+    if (target === undefined && (outcome === 1 || this.replicaAck !== undefined)) {
       await this.bus.publish(message);
     }
-    return { message, created: created === 1 };
+    return { message, created: outcome === 1 };
   }
 
   /**

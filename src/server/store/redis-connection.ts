@@ -26,6 +26,8 @@ export interface RedisConnections {
   send: SendCommand;
   /** Pub/sub of the message bus: a channel per room, sharded on a Cluster. */
   pubsub: PubSubCommands;
+  /** Each connection by name, for counting its errors and reconnects ("error", "reconnecting"). */
+  watched: ReadonlyArray<readonly [string, ConnectionEvents]>;
   /** What connect-redis takes: a client, a Sentinel-managed client or a cluster client. */
   sessionClient: unknown;
   /** The Socket.IO adapter that fits the mode (classic or sharded pub/sub). */
@@ -35,6 +37,11 @@ export interface RedisConnections {
   /** True while this instance reaches a master (on a Cluster: at least one). */
   isReady(): boolean;
   close(): Promise<void>;
+}
+
+/** What a connection of any mode tells of its health. */
+export interface ConnectionEvents {
+  on(event: "error" | "reconnecting", listener: (...args: unknown[]) => void): unknown;
 }
 
 /** Connects to one Redis, to the master Sentinels name, or to a Redis Cluster. */

@@ -103,6 +103,11 @@ export async function connectCluster(
       unsubscribe: (channel, listener) => subscriptions.unsubscribe(channel, listener),
       isOpen: () => subscriber.isOpen,
     },
+    watched: [
+      ["command", command],
+      ["subscriber", subscriber],
+      ["adapter-pub", adapterPublisher],
+    ],
     sessionClient: command,
     adapter: (prefix) =>
       createShardedAdapter(

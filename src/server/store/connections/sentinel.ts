@@ -109,6 +109,10 @@ export async function connectSentinel(
         serial(() => pubsub.unsubscribe(channel, asText(listener))),
       isOpen: () => pubsub.isOpen,
     },
+    watched: [
+      ["command", command],
+      ["pubsub", pubsub],
+    ],
     sessionClient: command,
     adapter: (prefix) => createAdapter(pubsub, pubsub, { key: prefix }),
     hasReplicas: async () => connectedReplicas(await send<string>(["INFO", "replication"])) > 0,

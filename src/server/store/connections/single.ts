@@ -48,6 +48,11 @@ export async function connectSingle(url: string, log: Logger): Promise<RedisConn
       unsubscribe: (channel, listener) => subscriber.unsubscribe(channel, listener),
       isOpen: () => subscriber.isReady,
     },
+    watched: [
+      ["command", command],
+      ["subscriber", subscriber],
+      ["adapter-pub", adapterPublisher],
+    ],
     sessionClient: command,
     adapter: (prefix) => createAdapter(adapterPublisher, subscriber, { key: prefix }),
     hasReplicas: async () => connectedReplicas(await send<string>(["INFO", "replication"])) > 0,
