@@ -37,7 +37,7 @@ export interface Config {
    * start. @default "auto"
    */
   replicaAck: "auto" | "on" | "off";
-  /** How long a send waits for a replica before it answers `unavailable`. @default 1000 (REDIS_REPLICA_ACK_TIMEOUT_MS) */
+  /** How long a send waits for a replica before it answers `unavailable`. @default 500 (REDIS_REPLICA_ACK_TIMEOUT_MS) */
   replicaAckTimeoutMs: number;
   /** Signs the session cookie. Required in production; in development one is shared through Redis. */
   sessionSecret: string | undefined;
@@ -152,7 +152,7 @@ const envSchema = z.object({
   REDIS_REPLICA_ACK: z
     .enum(["auto", "on", "off"], { error: "REDIS_REPLICA_ACK must be auto, on or off" })
     .default("auto"),
-  REDIS_REPLICA_ACK_TIMEOUT_MS: integer("REDIS_REPLICA_ACK_TIMEOUT_MS", 1000, 10, 60_000),
+  REDIS_REPLICA_ACK_TIMEOUT_MS: integer("REDIS_REPLICA_ACK_TIMEOUT_MS", 500, 10, 60_000),
   SESSION_SECRET: z.string().min(16, "SESSION_SECRET must be at least 16 characters").optional(),
   METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
   SESSION_COOKIE_NAME: z

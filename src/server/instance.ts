@@ -93,7 +93,18 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
   metrics.watch(io);
   const tracker = new PresenceTracker(presenceStore, io, log, config.presenceHeartbeatMs);
   const bus = redisMessageBus(redis.pubsub, keys, deliverToSockets(io, log), log);
-  const messages = new MessageStore(redis.send, keys, config.historySize, bus);
+  const replicaAck =
+    config.replicaAck === "on" || (config.replicaAck === "auto" && (await redis.hasReplicas()));
+  log.info({ redis: redis.mode, replicaAck }, "redis topology");
+  const messages = new MessageStore(
+    redis.send,
+    keys,
+    config.historySize,
+    bus,
+    replicaAck
+      ? { timeoutMs: config.replicaAckTimeoutMs, required: config.replicaAck === "on" }
+      : undefined,
+  );
   acceptChat(io, {
     log,
     instanceId: config.instanceId,

@@ -55,8 +55,3 @@ export function connectRedis(target: RedisTarget, log: Logger): Promise<RedisCon
       return connectCluster(target.nodes, log);
   }
 }
-
-/** Number of replicas in an `INFO replication` reply. */
-export function connectedReplicas(info: string): number {
-  return Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0);
-}

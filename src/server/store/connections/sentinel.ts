@@ -1,9 +1,16 @@
 import { createAdapter } from "@socket.io/redis-adapter";
 import { createSentinel } from "redis";
 import type { Logger } from "../../logger.ts";
-import { connectedReplicas, type RedisConnections } from "../redis-connection.ts";
+import type { RedisConnections } from "../redis-connection.ts";
 import { isTransientRedisError } from "../redis-errors.ts";
-import { healthProbe, logErrors, reconnectStrategy, retrying, withDeadline } from "./shared.ts";
+import {
+  connectedReplicas,
+  healthProbe,
+  logErrors,
+  reconnectStrategy,
+  retrying,
+  withDeadline,
+} from "./shared.ts";
 
 type RedisSentinel = ReturnType<typeof createSentinel>;
 

@@ -99,3 +99,8 @@ export function healthProbe(
   timer.unref();
   return { healthy: () => healthy, stop: () => clearInterval(timer) };
 }
+
+/** Number of replicas in an `INFO replication` reply. */
+export function connectedReplicas(info: string): number {
+  return Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0);
+}

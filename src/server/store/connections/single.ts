@@ -1,9 +1,9 @@
 import { createAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
 import type { Logger } from "../../logger.ts";
-import { connectedReplicas, type RedisConnections } from "../redis-connection.ts";
+import type { RedisConnections } from "../redis-connection.ts";
 import { isTransientRedisError, storageUnavailable } from "../redis-errors.ts";
-import { closeAll, logErrors, reconnectStrategy } from "./shared.ts";
+import { closeAll, connectedReplicas, logErrors, reconnectStrategy } from "./shared.ts";
 
 type RedisClient = ReturnType<typeof createClient>;
 
