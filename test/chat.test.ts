@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { CookieJar, HttpApi, SwitchboardClient } from "../src/client/core/index.ts";
-import type { JoinResult, Message, PresenceEvent, Result } from "../src/protocol/index.ts";
+import {
+  type JoinResult,
+  MEMBERS_PAGE,
+  type Message,
+  type PresenceEvent,
+  type PresenceListResult,
+  type Result,
+} from "../src/protocol/index.ts";
 import { TestInstance } from "./helpers/instance.ts";
 import { TestRedis } from "./helpers/redis-server.ts";
 import {
@@ -27,6 +34,8 @@ const env = () => ({
   SESSION_SECRET: "test-secret-0123456789abcdef",
   PRESENCE_HEARTBEAT_MS: "200",
   SESSION_CHECK_MS: "300",
+  // The big-room tests register more users from one address than a minute allows by default.
+  AUTH_ATTEMPTS_PER_MINUTE: "100000",
 });
 
 before(async () => {
@@ -307,6 +316,100 @@ describe("presence", () => {
     const now = await join(sb, room);
     assert.ok(now.ok);
     assert.deepEqual(now.members, [bob.name]);
+  });
+});
+
+/** `count` users registered in lanes (each costs a scrypt), alternating between A and B. */
+async function manyUsers(count: number) {
+  const users: Awaited<ReturnType<typeof registeredUser>>[] = [];
+  for (let i = 0; i < count; i += 8) {
+    const lane = Array.from({ length: Math.min(8, count - i) }, (_u, k) =>
+      registeredUser((i + k) % 2 === 0 ? a.url : b.url),
+    );
+    users.push(...(await Promise.all(lane)));
+  }
+  return users;
+}
+
+function listMembers(socket: RawSocket, request: Record<string, unknown>) {
+  return socket.emitWithAck("presence:list", request as never) as Promise<
+    Result<PresenceListResult>
+  >;
+}
+
+describe("big rooms", () => {
+  test("a join answers with the count and one page of members; presence:list pages through everyone once", async () => {
+    const room = uniqueName("big").toLowerCase();
+    const size = MEMBERS_PAGE + 20;
+    const users = await manyUsers(size);
+    for (const [i, user] of users.entries()) {
+      const socket = await socketFor(i % 2 === 0 ? a.url : b.url, user.jar);
+      assert.ok((await join(socket, room)).ok);
+    }
+    const last = await registeredUser(b.url);
+    const socket = await socketFor(b.url, last.jar);
+    const joined = await join(socket, room);
+    assert.ok(joined.ok);
+    assert.equal(joined.memberCount, size + 1);
+    assert.equal(joined.members.length, MEMBERS_PAGE);
+    assert.deepEqual(joined.members, [...joined.members].sort(), "name order");
+    const bytes = Buffer.byteLength(JSON.stringify(joined));
+    assert.ok(bytes <= 4096, `the join's reply is ${bytes} bytes`);
+
+    const everyone = [...users.map((u) => u.name), last.name].sort();
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (let pages = 0; pages < 100; pages++) {
+      const page = await listMembers(socket, { room, limit: 7, ...(after ? { after } : {}) });
+      assert.ok(page.ok, JSON.stringify(page));
+      assert.equal(page.count, size + 1);
+      assert.ok(page.members.length <= 7);
+      seen.push(...page.members);
+      after = page.members.at(-1);
+      if (!page.more) break;
+    }
+    assert.deepEqual(seen, everyone, "everyone exactly once, in name order");
+    assert.deepEqual(joined.members, everyone.slice(0, MEMBERS_PAGE));
+
+    // The client module shows the count at once and loads the rest page by page.
+    const first = users[0];
+    assert.ok(first !== undefined);
+    const client = await connectedClient(a.url, sameCookieAt(a.url, first.jar), { rooms: [room] });
+    try {
+      const members = client.rooms.get(room)?.members;
+      assert.ok(members !== undefined);
+      assert.deepEqual(
+        [members.count, members.size, members.complete],
+        [size + 1, MEMBERS_PAGE, false],
+      );
+      while (!members.complete) await members.loadMore();
+      assert.deepEqual([...members].sort(), everyone);
+      assert.equal(members.count, size + 1);
+    } finally {
+      client.close();
+    }
+  });
+
+  test("presence:list wants a joined room and a bounded limit", async () => {
+    const ann = await registeredUser(a.url);
+    const socket = await socketFor(a.url, ann.jar);
+    const room = uniqueName("r").toLowerCase();
+    const outside = await listMembers(socket, { room, limit: 10 });
+    assert.equal(outside.ok ? undefined : outside.error.code, "not_in_room");
+    assert.ok((await join(socket, room)).ok);
+    for (const bad of [
+      { room, limit: MEMBERS_PAGE + 1 },
+      { room, limit: 0 },
+      { room },
+      { room, limit: 5, after: 3 },
+      { room, limit: 5, extra: true },
+    ]) {
+      const reply = await listMembers(socket, bad);
+      assert.equal(reply.ok ? undefined : reply.error.code, "invalid_input", JSON.stringify(bad));
+    }
+    const alone = await listMembers(socket, { room, limit: 10 });
+    assert.ok(alone.ok);
+    assert.deepEqual([alone.count, alone.members, alone.more], [1, [ann.name], false]);
   });
 });
 

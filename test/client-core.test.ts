@@ -36,6 +36,7 @@ function joinResult(offsets: number[], options: Partial<JoinResult> = {}): JoinR
     recovered: false,
     more: false,
     members: ["ann"],
+    memberCount: 1,
     ...options,
   };
 }

@@ -46,7 +46,30 @@ export interface JoinResult {
   recovered: boolean;
   /** True when a replay was cut at a page; join again with the last offset to go on. */
   more: boolean;
+  /**
+   * The first members of the room in name order, at most `MEMBERS_PAGE`;
+   * `presence:list` pages through the rest. All of them when `memberCount`
+   * is not larger.
+   */
   members: string[];
+  /** How many users are in the room (the joining one included). */
+  memberCount: number;
+}
+
+/** A page of a room's members in name order: those after `after`, at most `limit`. */
+export interface PresenceListRequest {
+  room: string;
+  after?: string;
+  limit: number;
+}
+
+export interface PresenceListResult {
+  room: string;
+  /** How many users are in the room. */
+  count: number;
+  members: string[];
+  /** True when members follow the last one of this page. */
+  more: boolean;
 }
 
 export interface SendRequest {
@@ -120,6 +143,7 @@ export interface ClientToServerEvents {
   "message:send": (req: SendRequest, ack: Ack<{ message: Message }>) => void;
   history: (req: HistoryRequest, ack: Ack<{ messages: Message[] }>) => void;
   typing: (req: { room: string }) => void;
+  "presence:list": (req: PresenceListRequest, ack: Ack<PresenceListResult>) => void;
 }
 
 export interface ServerToClientEvents {

@@ -9,8 +9,10 @@ import {
   type HandshakeAuth,
   type JoinRequest,
   type JoinResult,
+  MEMBERS_PAGE,
   type Message,
   type PresenceEvent,
+  type PresenceListResult,
   type ReadyEvent,
   type Result,
   type ServerToClientEvents,
@@ -199,6 +201,29 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     return view.prepend(result.messages);
   }
 
+  /**
+   * Loads the next page of a room's members (in name order, after the last
+   * one loaded) into its view's `members`; resolves with what the server
+   * said, or undefined when every member is loaded already.
+   */
+  async moreMembers(room: string, limit = MEMBERS_PAGE): Promise<PresenceListResult | undefined> {
+    const members = this.rooms.get(room)?.members;
+    if (members === undefined || members.complete) return undefined;
+    const after = members.cursor;
+    const result = await this.call("presence:list", {
+      room,
+      limit,
+      ...(after === undefined ? {} : { after }),
+    });
+    if (!result.ok) throw new RoomRefusedError(room, result.error);
+    const { ok: _ok, ...page } = result;
+    // A join meanwhile started the list again: this page belongs to the old one.
+    if (this.rooms.get(room)?.members === members && members.cursor === after) {
+      members.addPage(page);
+    }
+    return page;
+  }
+
   typing(room: string): void {
     this.socket?.emit("typing", { room });
   }
@@ -207,6 +232,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     let view = this.rooms.get(room);
     if (view === undefined) {
       view = new RoomView(room, this.options.keepMessages);
+      view.members.loader = () => this.moreMembers(room).then(() => undefined);
       this.rooms.set(room, view);
     }
     return view;
@@ -331,8 +357,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     socket.on("presence", (event) => {
       const view = this.rooms.get(event.room);
       if (view === undefined) return;
-      if (event.state === "join") view.members.add(event.user);
-      else view.members.delete(event.user);
+      if (event.state === "join") view.members.apply([event.user], []);
+      else view.members.apply([], [event.user]);
       this.emit("presence", event);
     });
     socket.on("typing", (event) => this.emit("typing", event));
@@ -472,7 +498,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     }, retryIn);
   }
 
-  private call<E extends "room:join" | "room:leave" | "history">(
+  private call<E extends "room:join" | "room:leave" | "history" | "presence:list">(
     event: E,
     payload: Parameters<ClientToServerEvents[E]>[0],
   ): Promise<AckResult<E>> {
@@ -491,6 +517,7 @@ interface AckResults {
   "room:join": Result<JoinResult>;
   "room:leave": Result<{ room: string }>;
   history: Result<{ messages: Message[] }>;
+  "presence:list": Result<PresenceListResult>;
 }
 type AckResult<E extends keyof AckResults> = AckResults[E];
 

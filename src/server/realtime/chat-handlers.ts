@@ -3,6 +3,7 @@ import {
   ErrorCode,
   JOIN_HISTORY,
   type JoinResult,
+  MEMBERS_PAGE,
   type Message,
   REPLAY_PAGE,
   type ReadyEvent,
@@ -14,6 +15,7 @@ import {
   historySchema,
   joinSchema,
   leaveSchema,
+  presenceListSchema,
   sendSchema,
   typingSchema,
 } from "../../protocol/schemas.ts";
@@ -44,7 +46,14 @@ export interface ChatDeps {
   onStored: () => void;
 }
 
-const KNOWN_EVENTS = new Set(["room:join", "room:leave", "message:send", "history", "typing"]);
+const KNOWN_EVENTS = new Set([
+  "room:join",
+  "room:leave",
+  "message:send",
+  "history",
+  "typing",
+  "presence:list",
+]);
 
 function requireJoined(socket: ChatSocket, room: string): void {
   if (!socket.data.rooms.has(room)) {
@@ -64,7 +73,7 @@ async function catchUp(
   messages: MessageStore,
   room: string,
   since: StreamPosition | undefined,
-): Promise<Omit<JoinResult, "members" | "room">> {
+): Promise<Omit<JoinResult, "members" | "memberCount" | "room">> {
   const result = await messages.catchUp(room, since, REPLAY_PAGE, JOIN_HISTORY);
   // The script reads the offset and the history at once: no message is newer than `offset`.
   return { ...result, more: result.recovered && result.messages.length === REPLAY_PAGE };
@@ -101,18 +110,14 @@ export function chatHandlers(deps: ChatDeps): ChatHandlers {
       watched = deps.fanout.watch(room);
       entered = presence.enter(room, user);
     }
-    // Presence, history and the member list go out together (one round trip
-    // on one Redis); only the history waits for the room's channel.
-    const [state, members] = await Promise.all([
+    // History and the first page of members are read together; the history
+    // waits for the room's channel, the members for this user's own entry,
+    // so that the count and the page include the joining user.
+    const [state, page] = await Promise.all([
       watched.then(() => catchUp(messages, room, since)),
-      presence.members(room),
-      entered,
+      entered.then(() => presence.page(room, undefined, MEMBERS_PAGE)),
     ]);
-    return {
-      room,
-      ...state,
-      members: members.includes(user) ? members : [...members, user].sort(),
-    };
+    return { room, ...state, members: page.members, memberCount: page.count };
   };
   const join = ackListener("room:join", joinRoom, deps);
 
@@ -199,6 +204,17 @@ export function chatHandlers(deps: ChatDeps): ChatHandlers {
     deps,
   );
 
+  const list = ackListener(
+    "presence:list",
+    async (socket, payload) => {
+      const { room, after, limit } = parseInput(presenceListSchema, payload);
+      requireJoined(socket, room);
+      const page = await presence.page(room, after, limit);
+      return { room, count: page.count, members: page.members, more: page.more };
+    },
+    deps,
+  );
+
   const typing: SocketListener = function (payload) {
     try {
       const { room } = parseInput(typingSchema, payload);
@@ -238,6 +254,7 @@ export function chatHandlers(deps: ChatDeps): ChatHandlers {
     ["message:send", send],
     ["history", history],
     ["typing", typing],
+    ["presence:list", list],
     ["disconnect", disconnect],
   ];
   return {

@@ -1,5 +1,5 @@
 import type { Logger } from "../logger.ts";
-import type { PresenceStore } from "../store/presence-store.ts";
+import type { MemberPage, PresenceStore } from "../store/presence-store.ts";
 import type { ChatServer } from "./types.ts";
 
 /**
@@ -43,8 +43,9 @@ export class PresenceTracker {
     if (await this.store.remove(room, user)) this.announce(room, user, "leave");
   }
 
-  members(room: string): Promise<string[]> {
-    return this.store.members(room);
+  /** A page of the room's members in name order. */
+  page(room: string, after: string | undefined, limit: number): Promise<MemberPage> {
+    return this.store.page(room, after, limit);
   }
 
   start(): void {

@@ -70,6 +70,7 @@ export class Keys {
       dedup: (clientId: string) => `${tag}:cid:${clientId}`,
       presence: `${tag}:presence`,
       members: `${tag}:members`,
+      roster: `${tag}:roster`,
     };
   }
 }
@@ -87,4 +88,6 @@ export interface RoomKeys {
   presence: string;
   /** Hash user -> number of live presence entries. */
   members: string;
+  /** Sorted set of the users of `members`, all scored 0, so that they page in name order. */
+  roster: string;
 }
