@@ -5,6 +5,7 @@ import {
   type JoinResult,
   MEMBERS_PAGE,
   type Message,
+  type PresenceBatch,
   type PresenceEvent,
   type PresenceListResult,
   type Result,
@@ -23,6 +24,8 @@ import {
   uniqueName,
 } from "./helpers/users.ts";
 
+const WINDOW_MS = 1500;
+
 /** Two instances on one Redis, as behind a load balancer. */
 let redis: TestRedis;
 let a: TestInstance;
@@ -36,6 +39,8 @@ const env = () => ({
   SESSION_CHECK_MS: "300",
   // The big-room tests register more users from one address than a minute allows by default.
   AUTH_ATTEMPTS_PER_MINUTE: "100000",
+  // Long enough that a reconnect on this busy machine surely fits in it.
+  PRESENCE_WINDOW_MS: String(WINDOW_MS),
 });
 
 before(async () => {
@@ -410,6 +415,146 @@ describe("big rooms", () => {
     const alone = await listMembers(socket, { room, limit: 10 });
     assert.ok(alone.ok);
     assert.deepEqual([alone.count, alone.members, alone.more], [1, [ann.name], false]);
+  });
+});
+
+/** A protocol-2 socket (it gets `presence:batch`), optionally joining rooms in its handshake. */
+async function batchSocket(
+  baseUrl: string,
+  jar: Parameters<typeof rawSocket>[1],
+  rooms: string[] = [],
+) {
+  const socket = rawSocket(
+    baseUrl,
+    jar,
+    ["websocket"],
+    {},
+    {
+      protocol: 2,
+      rooms: rooms.map((room) => ({ room })),
+    },
+  );
+  sockets.push(socket);
+  const ready = (await new Promise((resolve, reject) => {
+    socket.once("ready", resolve);
+    socket.once("connect_error", reject);
+  })) as { protocol?: number; rejoin?: Result<{ rooms: Result<JoinResult>[] }> };
+  assert.equal(ready.protocol, 2);
+  if (rooms.length > 0) {
+    assert.ok(ready.rejoin?.ok && ready.rejoin.rooms.every((r) => r.ok), JSON.stringify(ready));
+  }
+  return socket;
+}
+
+function recordBatches(socket: RawSocket): PresenceBatch[] {
+  const batches: PresenceBatch[] = [];
+  socket.on("presence:batch", (batch) => batches.push(batch));
+  return batches;
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("presence in batches (protocol 2)", () => {
+  test("a reconnect within the window shows nothing to the others; a real leave comes as a batch", async () => {
+    const room = uniqueName("r").toLowerCase();
+    const ann = await registeredUser(a.url);
+    const bob = await registeredUser(b.url);
+    const sb = await batchSocket(b.url, bob.jar, [room]);
+    const batches = recordBatches(sb);
+    const mentions = (name: string) =>
+      batches.filter((x) => x.joined?.includes(name) || x.left?.includes(name));
+
+    const first = await batchSocket(a.url, ann.jar, [room]);
+    await until(() => mentions(ann.name).length > 0, "Ann's join");
+    assert.deepEqual(mentions(ann.name), [{ room, count: 2, joined: [ann.name], left: [] }]);
+
+    // Ann's connection drops and she comes back, on the other instance, at once.
+    first.disconnect();
+    const again = await batchSocket(b.url, ann.jar, [room]);
+    await sleep(WINDOW_MS * 2);
+    assert.equal(mentions(ann.name).length, 1, JSON.stringify(batches));
+
+    again.disconnect();
+    await until(() => mentions(ann.name).length > 1, "Ann's leave");
+    assert.deepEqual(mentions(ann.name)[1], { room, count: 1, joined: [], left: [ann.name] });
+  });
+
+  test("joins on two instances reach a member as a batch per instance and window; protocol 1 still gets one event each", async () => {
+    const room = uniqueName("r").toLowerCase();
+    const bob = await registeredUser(b.url);
+    const carl = await registeredUser(a.url);
+    const sb = await batchSocket(b.url, bob.jar, [room]);
+    const batches = recordBatches(sb);
+    const old = await socketFor(a.url, carl.jar);
+    assert.ok((await join(old, room)).ok);
+    // Bob's own join and Carl's (from the other instance) come first.
+    const seen = () => batches.flatMap((x) => x.joined ?? []);
+    await until(() => seen().includes(carl.name) && seen().includes(bob.name), "the first joins");
+    const legacy: PresenceEvent[] = [];
+    old.on("presence", (event) => legacy.push(event));
+    batches.length = 0;
+
+    const users = await manyUsers(10);
+    await Promise.all(
+      users.map((user, i) => batchSocket(i % 2 === 0 ? a.url : b.url, user.jar, [room])),
+    );
+    const names = users.map((u) => u.name).sort();
+    const joinedNames = () => batches.flatMap((x) => x.joined ?? []);
+    await until(() => joinedNames().length >= names.length, "every join");
+    await sleep(WINDOW_MS);
+    assert.deepEqual(joinedNames().sort(), names, "each join once");
+    assert.ok(batches.length <= 4, `${names.length} joins came in ${batches.length} frames`);
+    assert.equal(Math.max(...batches.map((x) => x.count)), names.length + 2);
+    await until(() => legacy.length >= names.length, "protocol 1 events");
+    assert.deepEqual(
+      legacy.map((e) => `${e.state} ${e.user}`).sort(),
+      names.map((n) => `join ${n}`),
+    );
+  });
+
+  test("a room above the size limit announces its count alone and relays no typing", async () => {
+    const c = await TestInstance.start({
+      ...env(),
+      INSTANCE_ID: "inst-c",
+      PRESENCE_COUNT_ONLY_ABOVE: "2",
+    });
+    try {
+      const room = uniqueName("r").toLowerCase();
+      const [ann, bob, cid] = await Promise.all([
+        registeredUser(c.url),
+        registeredUser(c.url),
+        registeredUser(c.url),
+      ]);
+      assert.ok(ann && bob && cid);
+      const sa = await batchSocket(c.url, ann.jar, [room]);
+      const batches = recordBatches(sa);
+      await until(() => batches.length === 1, "Ann's own join");
+      batches.length = 0;
+      const typing: string[] = [];
+      sa.on("typing", (event) => typing.push(event.user));
+      const sb = await batchSocket(c.url, bob.jar, [room]);
+      await until(() => batches.length === 1, "Bob's join");
+      assert.deepEqual(batches[0], { room, count: 2, joined: [bob.name], left: [] });
+      sb.emit("typing", { room });
+      await until(() => typing.length === 1, "typing in a small room");
+
+      await batchSocket(c.url, cid.jar, [room]);
+      await until(() => batches.length === 2, "Cid's join");
+      assert.deepEqual(batches[1], { room, count: 3 });
+      sb.emit("typing", { room });
+      await sleep(500);
+      assert.deepEqual(typing, [bob.name], "no typing relayed above the limit");
+    } finally {
+      await c.stop("SIGKILL");
+    }
   });
 });
 

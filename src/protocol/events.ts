@@ -85,10 +85,24 @@ export interface HistoryRequest {
   limit: number;
 }
 
+/** Protocol 1: one user's join or leave (sent to clients that did not name protocol 2). */
 export interface PresenceEvent {
   room: string;
   user: string;
   state: "join" | "leave";
+}
+
+/**
+ * Protocol 2: the joins and leaves of a room that one instance saw during a
+ * short window, at most one frame per instance and window. `count` is the
+ * room's size after them. Rooms above the configured size send the count
+ * alone, without `joined` and `left`.
+ */
+export interface PresenceBatch {
+  room: string;
+  count: number;
+  joined?: string[];
+  left?: string[];
 }
 
 /**
@@ -118,11 +132,15 @@ export interface ClientLimits {
  */
 export interface HandshakeAuth {
   rooms?: JoinRequest[];
+  /** The protocol version the client speaks; 2 (or more) gets `presence:batch`. @default 1 */
+  protocol?: number;
 }
 
 export interface ReadyEvent {
   user: User;
   instance: string;
+  /** The protocol version the server speaks (absent: 1). */
+  protocol?: number;
   limits: ClientLimits;
   /**
    * Present when the handshake's `auth` asked for rooms: one `room:join`
@@ -151,6 +169,7 @@ export interface ServerToClientEvents {
   message: (msg: Message) => void;
   messages: (batch: MessageBatch) => void;
   presence: (ev: PresenceEvent) => void;
+  "presence:batch": (batch: PresenceBatch) => void;
   typing: (ev: TypingEvent) => void;
   bye: (ev: ByeEvent) => void;
 }

@@ -20,3 +20,9 @@ export const BATCH_MAX = 100;
  * big the room is.
  */
 export const MEMBERS_PAGE = 100;
+
+/**
+ * The protocol this code speaks. 2: presence comes as `presence:batch` to
+ * clients that name version 2 in the handshake (see docs/protocol.md).
+ */
+export const PROTOCOL_VERSION = 2;

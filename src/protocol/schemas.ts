@@ -32,7 +32,10 @@ export const joinSchema = z.strictObject({
 });
 
 /** The handshake's `auth`; each room is checked as a `room:join` payload of its own. */
-export const handshakeAuthSchema = z.strictObject({ rooms: z.array(z.unknown()).optional() });
+export const handshakeAuthSchema = z.strictObject({
+  rooms: z.array(z.unknown()).optional(),
+  protocol: z.number().int().min(1).max(1000).optional(),
+});
 
 export const leaveSchema = z.strictObject({ room });
 

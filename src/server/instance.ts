@@ -97,7 +97,11 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     maxHttpBufferSize: config.maxHttpBufferSize,
     isDraining: () => draining,
   });
-  const tracker = new PresenceTracker(presenceStore, io, log, config.presenceHeartbeatMs);
+  const tracker = new PresenceTracker(presenceStore, io, log, {
+    heartbeatMs: config.presenceHeartbeatMs,
+    windowMs: config.presenceWindowMs,
+    countOnlyAbove: config.presenceCountOnlyAbove,
+  });
   const fanout: MessageFanout =
     redis.mode === "single"
       ? await sharedChannelFanout(redis.subscriber, keys, io, log)

@@ -11,6 +11,7 @@ import {
   type JoinResult,
   MEMBERS_PAGE,
   type Message,
+  PROTOCOL_VERSION,
   type PresenceEvent,
   type PresenceListResult,
   type ReadyEvent,
@@ -42,6 +43,7 @@ export interface ClientEvents {
   status: [ConnectionStatus];
   /** A room's view changed: messages added in order, or the whole view replaced. */
   room: [RoomView, RoomChange];
+  /** One user joined or left (a `presence:batch` gives one per user; the view is updated first). */
   presence: [PresenceEvent];
   typing: [TypingEvent];
   outbox: [OutboxEntry[]];
@@ -318,7 +320,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
             view.loaded ? { room: view.name, since: view.position } : { room: view.name },
         );
         asked = rooms.map((request) => request.room);
-        give({ rooms });
+        give({ rooms, protocol: PROTOCOL_VERSION });
       },
       reconnection: false,
       forceNew: true,
@@ -360,6 +362,16 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       if (event.state === "join") view.members.apply([event.user], []);
       else view.members.apply([], [event.user]);
       this.emit("presence", event);
+    });
+    // Protocol 2: a room's joins and leaves of one window at one instance, with the room's count.
+    socket.on("presence:batch", (batch) => {
+      const view = this.rooms.get(batch.room);
+      if (view === undefined) return;
+      const joined = batch.joined ?? [];
+      const left = batch.left ?? [];
+      view.members.apply(joined, left, batch.count);
+      for (const user of left) this.emit("presence", { room: batch.room, user, state: "leave" });
+      for (const user of joined) this.emit("presence", { room: batch.room, user, state: "join" });
     });
     socket.on("typing", (event) => this.emit("typing", event));
     socket.on("bye", (event: ByeEvent) => {

@@ -59,8 +59,8 @@ export class RoomMembers extends Set<string> {
       // Names past the cursor would come with a later page; a set holds them once.
       this.add(name);
     }
-    if (count !== undefined) this.count = count;
-    this.count = Math.max(this.count, this.size);
+    // The server's count is the truth; names of a count-only room may be stale.
+    this.count = count ?? Math.max(this.count, this.size);
     this.changed();
   }
 

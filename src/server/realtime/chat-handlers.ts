@@ -25,7 +25,7 @@ import type { RateLimitStore } from "../store/rate-limit-store.ts";
 import { parseInput } from "../validate.ts";
 import { ackListener, ackOf, errorBody, type SocketListener } from "./ack.ts";
 import type { MessageFanout } from "./message-fanout.ts";
-import type { PresenceTracker } from "./presence-tracker.ts";
+import { legacyPresenceRoom, type PresenceTracker } from "./presence-tracker.ts";
 import type { ChatSocket } from "./types.ts";
 
 export interface ChatDeps {
@@ -106,7 +106,7 @@ export function chatHandlers(deps: ChatDeps): ChatHandlers {
       // Join before reading history: a message stored meanwhile arrives live
       // or in the reply (or both; the client keeps one per id).
       socket.data.rooms.add(room);
-      await socket.join(room);
+      await socket.join(socket.data.protocol >= 2 ? room : [room, legacyPresenceRoom(room)]);
       watched = deps.fanout.watch(room);
       entered = presence.enter(room, user);
     }
@@ -128,7 +128,9 @@ export function chatHandlers(deps: ChatDeps): ChatHandlers {
     });
     let rooms: unknown[] | undefined;
     try {
-      rooms = parseInput(handshakeAuthSchema, auth).rooms;
+      const parsed = parseInput(handshakeAuthSchema, auth);
+      socket.data.protocol = parsed.protocol ?? 1;
+      rooms = parsed.rooms;
       if (rooms !== undefined && rooms.length > deps.maxRoomsPerSocket) {
         throw tooManyRooms(deps.maxRoomsPerSocket);
       }
@@ -152,7 +154,7 @@ export function chatHandlers(deps: ChatDeps): ChatHandlers {
     async (socket, payload) => {
       const { room } = parseInput(leaveSchema, payload);
       if (socket.data.rooms.delete(room)) {
-        await socket.leave(room);
+        await Promise.all([socket.leave(room), socket.leave(legacyPresenceRoom(room))]);
         await Promise.all([deps.fanout.unwatch(room), presence.exit(room, socket.data.user)]);
       }
       return { room };
@@ -218,7 +220,8 @@ export function chatHandlers(deps: ChatDeps): ChatHandlers {
   const typing: SocketListener = function (payload) {
     try {
       const { room } = parseInput(typingSchema, payload);
-      if (!this.data.rooms.has(room)) return;
+      // In a room too big for names, a typing line would be noise to thousands.
+      if (!this.data.rooms.has(room) || presence.countOnly(room)) return;
       const now = Date.now();
       if (now - this.data.lastTypingAt < deps.typingIntervalMs) return;
       this.data.lastTypingAt = now;

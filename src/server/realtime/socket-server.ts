@@ -1,6 +1,7 @@
 import type { Server as HttpServer, IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { Server } from "socket.io";
+import { PROTOCOL_VERSION } from "../../protocol/index.ts";
 import { originAllowed } from "../http/origin.ts";
 import { type Sessions, type SocketSession, sessionRoom } from "../http/session.ts";
 import type { Keys } from "../store/keys.ts";
@@ -58,6 +59,7 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerDep
     socket.data.sessionId = sessionId;
     socket.data.rooms = new Set();
     socket.data.lastTypingAt = 0;
+    socket.data.protocol = 1;
     // Everything needed is in socket.data now; the handshake request and its
     // headers need not stay in memory for the socket's life.
     socket.handshake.headers = {};
@@ -111,6 +113,7 @@ export function acceptChat(io: ChatServer, deps: ChatDeps & { instanceId: string
       socket.emit("ready", {
         user: { name: socket.data.user },
         instance: deps.instanceId,
+        protocol: PROTOCOL_VERSION,
         limits,
         ...(rejoin === undefined ? {} : { rejoin }),
       });

@@ -55,7 +55,7 @@ export class MemberList {
       ),
     );
     this.more.hidden = complete;
-    this.more.textContent = complete ? "" : `${count - names.length} more…`;
+    this.more.textContent = complete ? "" : `${Math.max(0, count - names.length)} more…`;
     if (!complete) queueMicrotask(() => this.loadIfNearEnd());
   }
 
