@@ -42,6 +42,7 @@ export class SwitchboardBenchClient implements BenchClient {
       url: spec.url,
       http: new HttpApi(spec.url, jar),
       rooms: spec.rooms,
+      fallbackUrls: spec.fallbackUrls ?? [],
       keepMessages: SHOWN_PER_ROOM,
       agent: keepAliveAgent,
     });
@@ -63,6 +64,7 @@ export class SwitchboardBenchClient implements BenchClient {
         hooks.attempt(local);
       }
     });
+    this.client.on("members", () => hooks.presence(local));
     this.client.on("outbox", (entries) => {
       for (const entry of entries) {
         if (entry.status !== "failed") continue;

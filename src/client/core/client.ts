@@ -45,6 +45,8 @@ export interface ClientEvents {
   room: [RoomView, RoomChange];
   /** One user joined or left (a `presence:batch` gives one per user; the view is updated first). */
   presence: [PresenceEvent];
+  /** A presence frame (a batch, or one protocol-1 event) changed a room's members. */
+  members: [RoomView];
   typing: [TypingEvent];
   outbox: [OutboxEntry[]];
   /** The session ended (logout, expiry): show the login page. */
@@ -66,6 +68,12 @@ export interface ClientOptions {
   keepMessages?: number;
   /** Rooms joined on every connect. @default ["lobby"] */
   rooms?: string[];
+  /**
+   * Node: other addresses of the same service (instances reached without a
+   * load balancer). After a connection failed or was lost, the next try goes
+   * to one of them other than the one that failed, picked at random. @default []
+   */
+  fallbackUrls?: string[];
   /**
    * Node only: the `http.Agent` for long-polling requests and the WebSocket
    * handshake. Give a keep-alive one to reuse connections as a browser does;
@@ -101,6 +109,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   private websocketWorked = false;
   private readonly catchingUp = new Set<string>();
   private readonly inFlight = new Set<string>();
+  /** Where the next connection goes (`url`, or one of `fallbackUrls` after a failure). */
+  private target: string;
   private readonly options: Required<Omit<ClientOptions, "storage" | "agent">> &
     Pick<ClientOptions, "agent">;
 
@@ -112,8 +122,10 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       ackTimeoutMs: 5000,
       keepMessages: 500,
       rooms: [DEFAULT_ROOM],
+      fallbackUrls: [],
       ...options,
     };
+    this.target = this.options.url;
     this.outbox = new Outbox(options.storage ?? new MemoryStorage());
     for (const room of this.options.rooms) this.view(room);
   }
@@ -266,6 +278,12 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     if (this.timer !== undefined || this.status.state === "closed") return;
     this.dropSocket();
     this.attempt += 1;
+    const others = [this.options.url, ...this.options.fallbackUrls].filter(
+      (url) => url !== this.target,
+    );
+    if (this.options.fallbackUrls.length > 0 && others.length > 0) {
+      this.target = others[Math.floor(Math.random() * others.length)] ?? this.target;
+    }
     this.setStatus({
       state: "reconnecting",
       attempt: this.attempt,
@@ -313,7 +331,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     // `ready`: no round trip to join after connecting. Asked when the
     // handshake is sent, so it carries the positions of that moment.
     let asked: string[] = [];
-    const socket: ChatSocket = io(this.options.url, {
+    const socket: ChatSocket = io(this.target, {
       auth: (give: (auth: HandshakeAuth) => void) => {
         const rooms = [...this.rooms.values()].map(
           (view): JoinRequest =>
@@ -361,6 +379,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       if (view === undefined) return;
       if (event.state === "join") view.members.apply([event.user], []);
       else view.members.apply([], [event.user]);
+      this.emit("members", view);
       this.emit("presence", event);
     });
     // Protocol 2: a room's joins and leaves of one window at one instance, with the room's count.
@@ -370,6 +389,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       const joined = batch.joined ?? [];
       const left = batch.left ?? [];
       view.members.apply(joined, left, batch.count);
+      this.emit("members", view);
       for (const user of left) this.emit("presence", { room: batch.room, user, state: "leave" });
       for (const user of joined) this.emit("presence", { room: batch.room, user, state: "join" });
     });
