@@ -101,6 +101,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     heartbeatMs: config.presenceHeartbeatMs,
     windowMs: config.presenceWindowMs,
     countOnlyAbove: config.presenceCountOnlyAbove,
+    countIntervalMs: config.presenceCountIntervalMs,
   });
   const fanout: MessageFanout =
     redis.mode === "single"

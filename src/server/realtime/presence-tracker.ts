@@ -10,6 +10,8 @@ export interface PresenceOptions {
   windowMs: number;
   /** Rooms with more members announce their count alone, and relay no typing. */
   countOnlyAbove: number;
+  /** Such rooms announce their count at most once per this interval (ms) per instance. */
+  countIntervalMs: number;
 }
 
 /** What a room's next announcement holds. */
@@ -20,6 +22,8 @@ interface Pending {
   leaving: Set<string>;
   /** Users whose entries expired (reaped): gone from Redis already. */
   gone: Set<string>;
+  /** A count-only room changed since its count was last announced. */
+  dirty: boolean;
 }
 
 /**
@@ -45,6 +49,8 @@ export class PresenceTracker {
   private readonly pending = new Map<string, Pending>();
   /** The size of each room this instance serves, as last read from Redis. */
   private readonly sizes = new Map<string, number>();
+  /** When this instance last announced each count-only room's count. */
+  private readonly countSentAt = new Map<string, number>();
   private heartbeat: NodeJS.Timeout | undefined;
   private window: NodeJS.Timeout | undefined;
 
@@ -109,7 +115,9 @@ export class PresenceTracker {
   /** Refreshes this instance's entries and reaps expired ones in the rooms it serves. */
   async beat(): Promise<void> {
     for (const room of this.sizes.keys()) {
-      if (!this.local.has(room) && !this.pending.has(room)) this.sizes.delete(room);
+      if (this.local.has(room) || this.pending.has(room)) continue;
+      this.sizes.delete(room);
+      this.countSentAt.delete(room);
     }
     await Promise.all(
       [...this.local].map(async ([room, users]) => {
@@ -138,7 +146,7 @@ export class PresenceTracker {
   private pendingOf(room: string): Pending {
     let pending = this.pending.get(room);
     if (pending === undefined) {
-      pending = { joined: new Set(), leaving: new Set(), gone: new Set() };
+      pending = { joined: new Set(), leaving: new Set(), gone: new Set(), dirty: false };
       this.pending.set(room, pending);
     }
     this.window ??= setTimeout(() => {
@@ -156,7 +164,7 @@ export class PresenceTracker {
     const rooms = [...this.pending];
     this.pending.clear();
     await Promise.all(
-      rooms.map(async ([room, { joined, leaving, gone }]) => {
+      rooms.map(async ([room, { joined, leaving, gone, dirty }]) => {
         const removed = await Promise.all(
           [...leaving].map(async (user) => ((await this.store.remove(room, user)) ? user : "")),
         );
@@ -165,13 +173,20 @@ export class PresenceTracker {
           // Joined and left within one window: nobody needs to hear of it.
           if (user !== "" && !joined.delete(user)) left.push(user);
         }
-        if (joined.size === 0 && left.length === 0) return;
+        if (joined.size === 0 && left.length === 0 && !dirty) return;
         const count = await this.store.count(room);
         this.sizes.set(room, count);
-        const batch: PresenceBatch =
-          count > this.options.countOnlyAbove
-            ? { room, count }
-            : { room, count, joined: [...joined], left };
+        let batch: PresenceBatch = { room, count, joined: [...joined], left };
+        if (count > this.options.countOnlyAbove) {
+          // A join wave in a big room would otherwise send every member a count every window.
+          const now = Date.now();
+          if (now - (this.countSentAt.get(room) ?? 0) < this.options.countIntervalMs) {
+            this.pendingOf(room).dirty = true;
+            return;
+          }
+          this.countSentAt.set(room, now);
+          batch = { room, count };
+        }
         this.io.serverSideEmit("presence:batch", batch);
         this.deliver(batch);
       }),
