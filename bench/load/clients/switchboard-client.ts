@@ -79,9 +79,26 @@ export class SwitchboardBenchClient implements BenchClient {
   }
 
   async start(): Promise<void> {
-    if ((await this.client.http.session()) === undefined) throw new Error("not logged in");
+    if ((await this.session()) === undefined) throw new Error("not logged in");
     this.client.start();
     return this.first.promise;
+  }
+
+  /**
+   * The page load's `GET /api/session`, tried again (twice at most) when the
+   * connection failed: a pooled keep-alive connection that the instance had
+   * just closed ("other side closed", which hundreds of 10,000 clients met
+   * on a busy machine) is retried by a browser without the page noticing.
+   */
+  private async session(): ReturnType<SwitchboardClient["http"]["session"]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.client.http.session();
+      } catch (error) {
+        const network = error instanceof TypeError && error.message === "fetch failed";
+        if (!network || attempt >= 3) throw error;
+      }
+    }
   }
 
   send(room: string, text: string): boolean {
