@@ -9,7 +9,6 @@ import { writeReport } from "../bench/report/write-report.ts";
 import { tinyConfig } from "../bench/scenarios/config.ts";
 import type { BenchReport, LatencySummary, StepResult } from "../bench/scenarios/results.ts";
 import { runBench } from "../bench/scenarios/run.ts";
-import { MEMBERS_PAGE } from "../src/protocol/index.ts";
 
 /**
  * The benchmark machinery on the smallest configuration, against all three
@@ -146,41 +145,6 @@ describe("npm run bench, tiny", () => {
     assert.equal(sw?.warmup?.duplicates, 0, "Switchboard duplicated messages in the first storm");
   });
 
-  it("big room: a bounded join, one message to all, and a storm in one room and in many", () => {
-    const settings = tinyConfig().bigroom;
-    for (const system of ["switchboard", "plain"] as const) {
-      const big = report.systems[system]?.bigroom;
-      assert.ok(big !== undefined, `${system}: no big-room result`);
-      for (const round of [big.oneRoom, big.manyRooms]) {
-        const where = `${system} in ${round.rooms} rooms`;
-        assert.equal(round.connected, settings.clients, `${where}: connected`);
-        const s = round.storm;
-        assert.ok(s.affected > 0, `${where}: nobody was on the killed instance`);
-        assert.equal(s.reconnected, s.affected, `${where}: back`);
-        assertFigures(`${where} storm`, s.reconnect);
-        assert.ok(s.expected > 0, `${where}: nothing was expected`);
-        assert.equal(s.delivered + s.lost, s.expected, `${where}: delivered and lost`);
-        assert.ok(Number.isFinite(round.presenceFramesPerMember), `${where}: presence frames`);
-        assert.ok(round.joinAck.bytes > 0, `${where}: join acknowledgement measured`);
-      }
-      assert.equal(big.manyRooms.rooms, settings.rooms);
-      const broadcast = big.oneRoom.broadcast;
-      assert.ok(broadcast !== undefined, `${system}: no message to all`);
-      assert.equal(broadcast.delivered, broadcast.expected, `${system}: the message reached all`);
-      assertFigures(`${system} message to all`, broadcast.latency);
-    }
-    const sw = report.systems.switchboard?.bigroom;
-    assert.ok(sw !== undefined);
-    // The measuring user joins a room of everyone: the reply counts them all and names one page.
-    assert.equal(sw.oneRoom.joinAck.memberCount, settings.clients + 1);
-    assert.equal(sw.oneRoom.joinAck.members, Math.min(settings.clients + 1, MEMBERS_PAGE));
-    assert.equal(sw.manyRooms.joinAck.memberCount, settings.clients / settings.rooms + 1);
-    for (const round of [sw.oneRoom, sw.manyRooms]) {
-      assert.equal(round.storm.lost, 0, `Switchboard lost messages in ${round.rooms} rooms`);
-      assert.equal(round.storm.duplicates, 0, `Switchboard duplicated in ${round.rooms} rooms`);
-    }
-  });
-
   it("wrote the JSON, the Markdown tables and the chart", () => {
     assert.equal(files.length, 3);
     for (const file of files) assert.ok(existsSync(file), file);
@@ -188,8 +152,7 @@ describe("npm run bench, tiny", () => {
       targets: unknown[];
     };
     assert.equal(json.profile, "tiny");
-    // The four of the main scenarios, and three of the big room.
-    assert.equal(json.targets.length, 7);
+    assert.equal(json.targets.length, 4);
     assert.ok(json.machine.cores > 0 && json.machine.node.startsWith("v"));
     const md = readFileSync(files[1] ?? "", "utf8");
     for (const heading of [
@@ -198,7 +161,6 @@ describe("npm run bench, tiny", () => {
       "## 2. Latency at a fixed load",
       "## 3. Idle connections",
       "## 4. Reconnect storm",
-      "## 5. Big room",
       "first storm p99 ms",
       "Waiting for a core",
       "Switchboard / plain",

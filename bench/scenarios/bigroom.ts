@@ -26,7 +26,6 @@ export async function runBigRoom(ctx: ScenarioContext): Promise<BigRoomResult> {
   const oneRoom = await bigRoomRound(ctx, 1, "big", 1);
   await replaced(ctx);
   const manyRooms = await bigRoomRound(ctx, settings.rooms, "many", 3);
-  await replaced(ctx);
   return { clients: settings.clients, oneRoom, manyRooms };
 }
 

@@ -179,7 +179,6 @@ export function quickConfig(): BenchConfig {
 export function tinyConfig(): BenchConfig {
   return derive({
     profile: "tiny",
-    scenarios: [...SCENARIOS],
     workers: 2,
     sessions: 2,
     quietWaitMs: 0,
