@@ -20,7 +20,8 @@ const USAGE = `npm run bench -- [options]
   --quick                 a run of about two minutes with smaller counts
   --tiny                  the smallest run (what the test runs)
   --systems a,b           switchboard, plain, ceiling (default: all three)
-  --scenarios a,b         throughput, latency, connections, storm (default: all)
+  --scenarios a,b         throughput, latency, connections, storm, bigroom
+                          (default: all but bigroom, which runs only when named)
   --latency-rate N        sends/s of the latency scenario when throughput does not run
                           (default: half of plain's maximum, or 100 without it)
   --workers N             load-generator worker processes (default: 4 full, 2 quick)

@@ -114,6 +114,9 @@ const hooks: ClientHooks = {
   reset() {
     receipts.resets += 1;
   },
+  presence() {
+    receipts.presenceFrames += 1;
+  },
 };
 
 /** An error with its cause, which says why for Node's "fetch failed" (a reset, a timeout). */

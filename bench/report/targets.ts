@@ -1,5 +1,5 @@
-import type { BenchReport } from "../scenarios/results.ts";
-import { kb, msText, ratio } from "./format.ts";
+import type { BenchReport, BigRoomResult } from "../scenarios/results.ts";
+import { kb, msText, ratio, twoDecimals } from "./format.ts";
 
 /**
  * One target, checked against this run's figures. The targets are ratios to
@@ -16,6 +16,46 @@ export interface TargetCheck {
 
 function known(...values: (number | undefined)[]): boolean {
   return values.every((v) => v !== undefined && Number.isFinite(v));
+}
+
+/** The targets of the big room (issue 23), when it ran. */
+function bigRoomTargets(big: BigRoomResult, instances: number): TargetCheck[] {
+  const { oneRoom, manyRooms } = big;
+  const ack = oneRoom.joinAck;
+  const one = oneRoom.storm;
+  const many = manyRooms.storm;
+  const clean = [one, many].every(
+    (s) => s.reconnected === s.affected && s.lost === 0 && s.duplicates === 0,
+  );
+  return [
+    {
+      target: "big room: a join's acknowledgement at most 4 KB",
+      measured: `${ack.bytes} bytes (${ack.members} of ${ack.memberCount} members)`,
+      holds: known(ack.bytes) ? ack.bytes <= 4096 : undefined,
+    },
+    {
+      target: `big room: storm p99 at most 1.3x the same clients in ${manyRooms.rooms} rooms, 0 lost, 0 duplicated`,
+      measured:
+        `p99 ${msText(one.reconnect.p99)} ms against ${msText(many.reconnect.p99)} ms ` +
+        `(${ratio(one.reconnect.p99, many.reconnect.p99)}); ` +
+        `lost ${one.lost + many.lost}, duplicated ${one.duplicates + many.duplicates}, ` +
+        `back ${one.reconnected + many.reconnected}/${one.affected + many.affected}`,
+      holds: known(one.reconnect.p99, many.reconnect.p99)
+        ? one.reconnect.p99 <= 1.3 * many.reconnect.p99 && clean
+        : undefined,
+    },
+    {
+      target:
+        "big room: presence frames in the storm O(1) per member and window (at most one per instance), not one per rejoin",
+      measured:
+        `${twoDecimals(oneRoom.presenceFramesPerMember)} per member over ${oneRoom.windows} windows ` +
+        `(${one.affected} rejoins; ${one.presenceFrames ?? 0} frames in all)`,
+      holds:
+        one.presenceFrames === undefined
+          ? undefined
+          : oneRoom.presenceFramesPerMember <= instances * oneRoom.windows,
+    },
+  ];
 }
 
 export function targets(report: BenchReport): TargetCheck[] {
@@ -81,5 +121,8 @@ export function targets(report: BenchReport): TargetCheck[] {
           lost === 0 &&
           duplicates === 0,
   });
+
+  const big = sw?.bigroom;
+  if (big !== undefined) checks.push(...bigRoomTargets(big, report.config.instances));
   return checks;
 }

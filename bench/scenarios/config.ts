@@ -1,6 +1,6 @@
 import type { SystemName } from "../load/ipc.ts";
 
-export const SCENARIOS = ["throughput", "latency", "connections", "storm"] as const;
+export const SCENARIOS = ["throughput", "latency", "connections", "storm", "bigroom"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** Every knob of one benchmark run. */
@@ -68,6 +68,20 @@ export interface BenchConfig {
      */
     warmup: boolean;
   };
+  /** Scenario 5: one big room against the same clients in many rooms (`runBigRoom`). */
+  bigroom: {
+    /** Connections, each its own user (Switchboard; the references share the run's logins). */
+    clients: number;
+    /** Rooms of the comparison round (the first round has one). */
+    rooms: number;
+    /** Messages sent per second per room through the storm: the same per member in both rounds. */
+    ratePerRoom: number;
+    concurrency: number;
+    connectTimeoutMs: number;
+    calmMs: number;
+    maxWaitMs: number;
+    drainMs: number;
+  };
 }
 
 const QUIET_WAIT_MS = 60_000;
@@ -78,7 +92,8 @@ export function fullConfig(): BenchConfig {
   return {
     profile: "full",
     systems: [...ALL_SYSTEMS],
-    scenarios: [...SCENARIOS],
+    // The big room runs when asked for (--scenarios bigroom): it alone takes longer than the rest.
+    scenarios: SCENARIOS.filter((s) => s !== "bigroom"),
     workers: 4,
     sessions: 200,
     instances: 3,
@@ -105,12 +120,23 @@ export function fullConfig(): BenchConfig {
       drainMs: 10_000,
       warmup: true,
     },
+    bigroom: {
+      clients: 10_000,
+      rooms: 100,
+      ratePerRoom: 1,
+      concurrency: 400,
+      connectTimeoutMs: 300_000,
+      calmMs: 3000,
+      maxWaitMs: 60_000,
+      drainMs: 20_000,
+    },
   };
 }
 
 /** Each scenario's section, with only the knobs that differ from the full run. */
-type Overrides = Partial<Omit<BenchConfig, "throughput" | "latency" | "connections" | "storm">> & {
-  [S in "throughput" | "latency" | "connections" | "storm"]?: Partial<BenchConfig[S]>;
+type Section = "throughput" | "latency" | "connections" | "storm" | "bigroom";
+type Overrides = Partial<Omit<BenchConfig, Section>> & {
+  [S in Section]?: Partial<BenchConfig[S]>;
 };
 
 /** The full run with some knobs changed: a smaller run says only how it differs. */
@@ -123,6 +149,7 @@ function derive(overrides: Overrides): BenchConfig {
     latency: { ...base.latency, ...overrides.latency },
     connections: { ...base.connections, ...overrides.connections },
     storm: { ...base.storm, ...overrides.storm },
+    bigroom: { ...base.bigroom, ...overrides.bigroom },
   };
 }
 
@@ -144,6 +171,7 @@ export function quickConfig(): BenchConfig {
     latency: { durationMs: 2000, rounds: 2 },
     connections: { clients: 600, concurrency: 200, timeoutMs: 60_000, idleMs: 500 },
     storm: { clients: 300, rooms: 10, rate: 10, calmMs: 500, maxWaitMs: 15_000, drainMs: 5000 },
+    bigroom: { clients: 1200, rooms: 12, concurrency: 200, calmMs: 1000, maxWaitMs: 30_000 },
   });
 }
 
@@ -168,5 +196,15 @@ export function tinyConfig(): BenchConfig {
     latency: { durationMs: 1000, rounds: 1, fallbackRate: 20 },
     connections: { clients: 24, concurrency: 24, timeoutMs: 20_000, idleMs: 200 },
     storm: { clients: 12, rooms: 3, rate: 10, calmMs: 500, maxWaitMs: 10_000, drainMs: 5000 },
+    bigroom: {
+      clients: 24,
+      rooms: 4,
+      ratePerRoom: 2,
+      concurrency: 24,
+      connectTimeoutMs: 20_000,
+      calmMs: 500,
+      maxWaitMs: 10_000,
+      drainMs: 5000,
+    },
   });
 }

@@ -1,7 +1,10 @@
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { sign } from "cookie-signature";
+import { createClient } from "redis";
 import { CookieJar, HttpApi } from "../../src/client/core/index.ts";
 import { type ClusterInstance, ClusterProcess } from "../harness/cluster-process.ts";
 import type { SystemName } from "../load/ipc.ts";
@@ -12,10 +15,11 @@ const PASSWORD = "bench-password";
 const PROBE = pathToFileURL(join(import.meta.dirname, "../harness/memory-probe.mjs")).href;
 
 /** The environment every system's instances get, besides what the supervisor sets. */
+const SESSION_SECRET = "benchmark-session-secret-0123456789";
 const COMMON_ENV: Record<string, string> = {
   NODE_ENV: "production",
   LOG_LEVEL: "warn",
-  SESSION_SECRET: "benchmark-session-secret-0123456789",
+  SESSION_SECRET,
   SESSION_COOKIE_NAME: COOKIE_NAME,
   DRAIN_TIMEOUT_MS: "2000",
 };
@@ -100,6 +104,60 @@ export class RunningSystem {
   get redisPid(): number | undefined {
     const match = /^redis\s.*\(pid (\d+)/m.exec(this.cluster.output);
     return match?.[1] === undefined ? undefined : Number(match[1]);
+  }
+
+  /** The supervisor's Redis, from its "redis <url> (pid N" line. */
+  get redisUrl(): string | undefined {
+    return /^redis\s+(redis:\/\/\S+) \(pid/m.exec(this.cluster.output)?.[1];
+  }
+
+  /**
+   * Session cookies of `count` different users, for the big room, where
+   * each connection is a user of its own. Switchboard's are written straight
+   * into its session store, as its login writes them (express-session's
+   * JSON under `sb:sess:`, the id signed into the cookie): registering
+   * 10,000 accounts would take 10,000 scrypt hashes, minutes of both cores,
+   * for nothing the scenario measures. The references have no presence, and
+   * their users share the run's logins.
+   */
+  async ownLogins(count: number): Promise<string[]> {
+    if (this.name !== "switchboard") {
+      return Array.from(
+        { length: count },
+        (_u, i) => this.sessions[i % this.sessions.length] ?? "",
+      );
+    }
+    const url = this.redisUrl;
+    if (url === undefined) throw new Error("the supervisor did not say where its Redis is");
+    const redis = createClient({ url });
+    await redis.connect();
+    try {
+      const run = randomBytes(3).toString("hex");
+      const ttlSeconds = 3600;
+      const cookies: string[] = [];
+      for (let from = 0; from < count; from += 1000) {
+        const batch = redis.multi();
+        for (let i = from; i < Math.min(count, from + 1000); i++) {
+          const id = randomBytes(24).toString("base64url");
+          const data = {
+            cookie: {
+              originalMaxAge: ttlSeconds * 1000,
+              expires: new Date(Date.now() + ttlSeconds * 1000).toISOString(),
+              httpOnly: true,
+              path: "/",
+              sameSite: "lax",
+            },
+            user: { name: `big_${run}_${i}` },
+          };
+          batch.set(`sb:sess:${id}`, JSON.stringify(data), { EX: ttlSeconds });
+          cookies.push(encodeURIComponent(`s:${sign(id, SESSION_SECRET)}`));
+        }
+        await batch.exec();
+      }
+      return cookies;
+    } finally {
+      await redis.close();
+    }
   }
 
   /** The supervisor, which also runs the router. */

@@ -57,6 +57,19 @@ export interface Config {
   drainTimeoutMs: number;
   /** Interval of the presence heartbeat; entries expire after three. @default 5000 */
   presenceHeartbeatMs: number;
+  /**
+   * Joins and leaves in a room are announced together, once per this window
+   * per instance; a user who leaves and comes back within it (a reconnect)
+   * is not announced at all. @default 250
+   */
+  presenceWindowMs: number;
+  /**
+   * Rooms with more members than this announce only their count (no names),
+   * and relay no typing. @default 1000
+   */
+  presenceCountOnlyAbove: number;
+  /** Such rooms announce their count at most once per this interval per instance. @default 2000 */
+  presenceCountIntervalMs: number;
   /** How often sockets are checked against their session. @default 30000 */
   sessionCheckMs: number;
   /** @default "info" */
@@ -174,6 +187,9 @@ const envSchema = z.object({
     .default("sb"),
   DRAIN_TIMEOUT_MS: integer("DRAIN_TIMEOUT_MS", 10_000, 0, 600_000),
   PRESENCE_HEARTBEAT_MS: integer("PRESENCE_HEARTBEAT_MS", 5000, 100, 600_000),
+  PRESENCE_WINDOW_MS: integer("PRESENCE_WINDOW_MS", 250, 0, 10_000),
+  PRESENCE_COUNT_ONLY_ABOVE: integer("PRESENCE_COUNT_ONLY_ABOVE", 1000, 1, 10_000_000),
+  PRESENCE_COUNT_INTERVAL_MS: integer("PRESENCE_COUNT_INTERVAL_MS", 2000, 0, 600_000),
   SESSION_CHECK_MS: integer("SESSION_CHECK_MS", 30_000, 100, 3_600_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   ALLOWED_ORIGINS: commaList(
@@ -241,6 +257,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keyPrefix: e.KEY_PREFIX,
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
     presenceHeartbeatMs: e.PRESENCE_HEARTBEAT_MS,
+    presenceWindowMs: e.PRESENCE_WINDOW_MS,
+    presenceCountOnlyAbove: e.PRESENCE_COUNT_ONLY_ABOVE,
+    presenceCountIntervalMs: e.PRESENCE_COUNT_INTERVAL_MS,
     sessionCheckMs: e.SESSION_CHECK_MS,
     logLevel: e.LOG_LEVEL,
     allowedOrigins: e.ALLOWED_ORIGINS,

@@ -91,7 +91,12 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     isDraining: () => draining,
   });
   metrics.watch(io);
-  const tracker = new PresenceTracker(presenceStore, io, log, config.presenceHeartbeatMs);
+  const tracker = new PresenceTracker(presenceStore, io, log, {
+    heartbeatMs: config.presenceHeartbeatMs,
+    windowMs: config.presenceWindowMs,
+    countOnlyAbove: config.presenceCountOnlyAbove,
+    countIntervalMs: config.presenceCountIntervalMs,
+  });
   const bus = redisMessageBus(redis.pubsub, keys, deliverToSockets(io, log), log);
   const replicaAck =
     config.replicaAck === "on" || (config.replicaAck === "auto" && (await redis.hasReplicas()));

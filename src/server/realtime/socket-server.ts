@@ -1,7 +1,7 @@
 import type { Server as HttpServer, IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { Server } from "socket.io";
-import { HandshakeRefusal } from "../../protocol/index.ts";
+import { HandshakeRefusal, PROTOCOL_VERSION } from "../../protocol/index.ts";
 import { originAllowed } from "../auth/origin.ts";
 import { type Sessions, type SocketSession, sessionRoom } from "../auth/session.ts";
 import type { Keys } from "../store/keys.ts";
@@ -61,6 +61,7 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerDep
     socket.data.sessionId = sessionId;
     socket.data.rooms = new Set();
     socket.data.lastTypingAt = 0;
+    socket.data.protocol = 1;
     // Everything needed is in socket.data now; the handshake request and its
     // headers need not stay in memory for the socket's life.
     socket.handshake.headers = {};
@@ -114,6 +115,7 @@ export function acceptChat(io: ChatServer, deps: ChatDeps & { instanceId: string
       socket.emit("ready", {
         user: { name: socket.data.user },
         instance: deps.instanceId,
+        protocol: PROTOCOL_VERSION,
         limits,
         ...(rejoin === undefined ? {} : { rejoin }),
       });

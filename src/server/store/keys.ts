@@ -68,7 +68,7 @@ export class Keys {
     if (key.startsWith(`${p}:rl:`)) return { kind: "ttl", what: "the limit's window" };
     if (key === this.sessionSecret) return { kind: "cap", what: "one per deployment" };
     if (key.startsWith(`${p}:user:`)) return { kind: "cap", what: "one per account" };
-    const room = /^\{room:[a-z0-9_-]{1,64}\}:(log|cids|seq|epoch|presence|members)$/.exec(
+    const room = /^\{room:[a-z0-9_-]{1,64}\}:(log|cids|seq|epoch|presence|members|roster)$/.exec(
       key.slice(p.length + 1),
     );
     if (!key.startsWith(`${p}:`) || room === null) return undefined;
@@ -78,6 +78,7 @@ export class Keys {
         return { kind: "cap", what: "trimmed to about HISTORY_SIZE entries" };
       case "presence":
       case "members":
+      case "roster":
         return { kind: "cap", what: "one per room, an entry per member; gone when empty" };
       default:
         return { kind: "cap", what: "one per room" };
@@ -93,6 +94,7 @@ export class Keys {
       dedup: `${tag}:cids`,
       presence: `${tag}:presence`,
       members: `${tag}:members`,
+      roster: `${tag}:roster`,
     };
   }
 }
@@ -116,4 +118,6 @@ export interface RoomKeys {
   presence: string;
   /** Hash user -> number of live presence entries. */
   members: string;
+  /** Sorted set of the users of `members`, all scored 0, so that they page in name order. */
+  roster: string;
 }
