@@ -5,9 +5,7 @@ import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { z } from "zod";
-import { endWithThisProcess } from "../bench/harness/reaper.ts";
-import { exitOf, terminate } from "../src/cluster/child-process.ts";
-import { freePort } from "./helpers/ports.ts";
+import { endWithThisProcess, exitOf, freePort, terminate } from "../src/process/index.ts";
 import { TestRedis } from "./helpers/redis-server.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));

@@ -8,9 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { parse, parseAllDocuments } from "yaml";
-import { endWithThisProcess } from "../bench/harness/reaper.ts";
-import { exitOf, terminate } from "../src/cluster/child-process.ts";
-import { freePort } from "./helpers/ports.ts";
+import { endWithThisProcess, exitOf, freePort, terminate } from "../src/process/index.ts";
 import { TestRedis } from "./helpers/redis-server.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));

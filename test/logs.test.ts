@@ -60,6 +60,7 @@ test("start-up prints the effective configuration without its secrets", async ()
   const config = line.config as Record<string, unknown>;
   assert.equal(config.instanceId, "log-test");
   assert.equal(config.redisUrl, `redis://:***@127.0.0.1:${redis.port}`);
+  assert.deepEqual(config.redis, { mode: "single", url: `redis://:***@127.0.0.1:${redis.port}` });
   assert.equal(config.sessionSecret, "(set)");
   assert.equal(config.metricsToken, "(set)");
   assert.equal(config.historySize, 1000);
@@ -67,6 +68,13 @@ test("start-up prints the effective configuration without its secrets", async ()
   const bare = configSummary(loadConfig({}));
   assert.equal(bare.sessionSecret, "(shared random one in Redis)");
   assert.equal(redactUrl("rediss://default:pw@r.example:6380"), "rediss://***:***@r.example:6380");
+  const sentinel = configSummary(
+    loadConfig({
+      REDIS_SENTINELS: "redis://:sentinel-pw@10.0.0.1:26379",
+      REDIS_SENTINEL_MASTER: "mymaster",
+    }),
+  );
+  assert.equal(JSON.stringify(sentinel).includes("sentinel-pw"), false, "no Sentinel password");
 });
 
 test("requests carry the load balancer's request id; socket events name the user; no secret is logged", async () => {

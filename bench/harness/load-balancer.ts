@@ -4,9 +4,7 @@ import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { terminate } from "../../src/cluster/child-process.ts";
-import { freePort } from "./ports.ts";
-import { endWithThisProcess } from "./reaper.ts";
+import { endWithThisProcess, freePort, terminate } from "../../src/process/index.ts";
 import { waitForPort } from "./redis-server.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));

@@ -10,7 +10,9 @@
  * - `cpu-start`: starts the V8 CPU profiler (NODE_OPTIONS may not hold
  *   `--cpu-prof`);
  * - `cpu-stop <path>`: stops it and writes the profile (`.cpuprofile`, for
- *   Chrome DevTools or speedscope) to <path>, then `<pid>.json` as a receipt.
+ *   Chrome DevTools or speedscope) to <path>, then `<pid>.json` as a receipt;
+ * - `stats`: like `memory`, plus the count of active handles and the event
+ *   loop's delay since the last `stats` (p50, p99 and max, ms), for the soak run.
  *
  * Without SB_BENCH_PROBE_DIR it does nothing and SIGUSR2 keeps its default
  * meaning. Plain JavaScript on purpose: NODE_OPTIONS imports run before
@@ -19,6 +21,7 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { writeHeapSnapshot } from "node:v8";
 
 const dir = process.env.SB_BENCH_PROBE_DIR;
@@ -42,7 +45,12 @@ function command() {
   return text;
 }
 
+/** @type {import("node:perf_hooks").IntervalHistogram | undefined} */
+let loopDelay;
+
 if (dir !== undefined && dir !== "") {
+  loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   process.on("SIGUSR2", () => {
     const text = command();
     const space = text.indexOf(" ");
@@ -74,6 +82,21 @@ if (dir !== undefined && dir !== "") {
     collect?.();
     collect?.();
     if (path !== "") writeHeapSnapshot(path);
+    if (verb === "stats" && loopDelay !== undefined) {
+      const lag = {
+        p50: loopDelay.percentile(50) / 1e6,
+        p99: loopDelay.percentile(99) / 1e6,
+        max: loopDelay.max / 1e6,
+      };
+      loopDelay.reset();
+      answer({
+        ...process.memoryUsage(),
+        handles: process.getActiveResourcesInfo().length,
+        lag,
+        at: Date.now(),
+      });
+      return;
+    }
     answer({ ...process.memoryUsage(), at: Date.now() });
   });
 }

@@ -251,6 +251,21 @@ export async function probeMemory(
   return (await askProbe(pid, probeDir, command, 120_000)) as ProbedMemory | undefined;
 }
 
+/** What the probe's `stats` answers: memory after a full GC, handles, event-loop delay (ms). */
+export interface ProbedStats extends ProbedMemory {
+  handles: number;
+  lag: { p50: number; p99: number; max: number };
+}
+
+/** Memory after a full GC, active handles, and the event loop's delay since the last call. */
+export async function probeStats(
+  pid: number,
+  probeDir: string,
+  timeoutMs = 10_000,
+): Promise<ProbedStats | undefined> {
+  return (await askProbe(pid, probeDir, "stats", timeoutMs)) as ProbedStats | undefined;
+}
+
 export async function startCpuProfile(pid: number, probeDir: string): Promise<void> {
   await askProbe(pid, probeDir, "cpu-start", 10_000);
 }

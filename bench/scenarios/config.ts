@@ -117,51 +117,51 @@ export function fullConfig(): BenchConfig {
   };
 }
 
-export function quickConfig(): BenchConfig {
+/** Each scenario's section, with only the knobs that differ from the full run. */
+type Overrides = Partial<Omit<BenchConfig, "throughput" | "latency" | "connections" | "storm">> & {
+  [S in "throughput" | "latency" | "connections" | "storm"]?: Partial<BenchConfig[S]>;
+};
+
+/** The full run with some knobs changed: a smaller run says only how it differs. */
+function derive(overrides: Overrides): BenchConfig {
+  const base = fullConfig();
   return {
+    ...base,
+    ...overrides,
+    throughput: { ...base.throughput, ...overrides.throughput },
+    latency: { ...base.latency, ...overrides.latency },
+    connections: { ...base.connections, ...overrides.connections },
+    storm: { ...base.storm, ...overrides.storm },
+  };
+}
+
+export function quickConfig(): BenchConfig {
+  return derive({
     profile: "quick",
-    systems: [...ALL_SYSTEMS],
-    scenarios: [...SCENARIOS],
     workers: 2,
     sessions: 20,
-    instances: 3,
-    router: "dev",
     quietWaitMs: 20_000,
     throughput: {
       clients: 200,
-      rooms: 10,
       stepMs: 1000,
       startRate: 200,
       maxRate: 6400,
       refineSteps: 2,
-      p99LimitMs: 250,
       drainMs: 2000,
       warmupMs: 500,
     },
-    latency: { durationMs: 2000, rounds: 2, fallbackRate: 100 },
+    latency: { durationMs: 2000, rounds: 2 },
     connections: { clients: 600, concurrency: 200, timeoutMs: 60_000, idleMs: 500 },
-    storm: {
-      clients: 300,
-      rooms: 10,
-      rate: 10,
-      calmMs: 500,
-      maxWaitMs: 15_000,
-      drainMs: 5000,
-      warmup: true,
-    },
-  };
+    storm: { clients: 300, rooms: 10, rate: 10, calmMs: 500, maxWaitMs: 15_000, drainMs: 5000 },
+  });
 }
 
 /** The smallest run that still exercises every part: for the test. */
 export function tinyConfig(): BenchConfig {
-  return {
+  return derive({
     profile: "tiny",
-    systems: [...ALL_SYSTEMS],
-    scenarios: [...SCENARIOS],
     workers: 2,
     sessions: 2,
-    instances: 3,
-    router: "dev",
     quietWaitMs: 0,
     throughput: {
       clients: 12,
@@ -171,20 +171,11 @@ export function tinyConfig(): BenchConfig {
       maxRate: 20,
       refineSteps: 0,
       fixedRates: [20],
-      p99LimitMs: 250,
       drainMs: 3000,
       warmupMs: 0,
     },
     latency: { durationMs: 1000, rounds: 1, fallbackRate: 20 },
     connections: { clients: 24, concurrency: 24, timeoutMs: 20_000, idleMs: 200 },
-    storm: {
-      clients: 12,
-      rooms: 3,
-      rate: 10,
-      calmMs: 500,
-      maxWaitMs: 10_000,
-      drainMs: 5000,
-      warmup: true,
-    },
-  };
+    storm: { clients: 12, rooms: 3, rate: 10, calmMs: 500, maxWaitMs: 10_000, drainMs: 5000 },
+  });
 }

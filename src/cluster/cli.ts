@@ -7,9 +7,12 @@
  *   restart [--rolling]  new instances for all (at once, or one at a time)
  *   scale N              run N instances (scaling down drains first)
  *
- * The router is ROUTER_URL, or --url URL, or http://127.0.0.1:3000.
+ * The router is --url URL, else ROUTER_URL, else the one of the cluster that
+ * `npm start` runs from this folder (its port is in DATA_DIR/cluster.json).
  */
+import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { readState, stateFilePath } from "./state-file.ts";
 
 const USAGE = `usage: npm run cluster -- <command> [--url URL]
 
@@ -20,7 +23,9 @@ commands:
   restart [--rolling]  replace every instance, all at once or one at a time
   scale N              run N instances; scaling down drains the ones that go
 
-The cluster is found at --url, else ROUTER_URL, else http://127.0.0.1:3000.`;
+The cluster is found at --url, else ROUTER_URL, else from the state file of the
+cluster that npm start runs from this folder (DATA_DIR/cluster.json, DATA_DIR
+defaulting to .data).`;
 
 interface Instance {
   id: string;
@@ -38,6 +43,40 @@ function usage(message?: string): never {
   if (message !== undefined) process.stderr.write(`${message}\n\n`);
   process.stderr.write(`${USAGE}\n`);
   process.exit(2);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** --url, else ROUTER_URL, else the router that the state file of a running `npm start` names. */
+function routerUrl(flag: string | undefined): string {
+  if (flag !== undefined) return flag;
+  const fromEnv = process.env.ROUTER_URL;
+  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+  const dataDir = resolve(process.env.DATA_DIR || ".data");
+  const file = relative(process.cwd(), stateFilePath(dataDir));
+  const state = readState(dataDir);
+  const hint = "start one with npm start, or name it with --url URL or ROUTER_URL";
+  if (state === undefined) throw new CliError(`no running cluster found (no ${file}): ${hint}`);
+  if (!processAlive(state.supervisorPid)) {
+    throw new CliError(
+      `the cluster of ${file} is not running (its supervisor, pid ${state.supervisorPid}, is gone): ${hint}`,
+    );
+  }
+  if (state.routerPort === undefined) {
+    throw new CliError(`the cluster of ${file} is still starting: try again in a moment`);
+  }
+  const host = state.routerHost;
+  // A wildcard address listens on every interface, this machine's loopback included.
+  const wildcard = host === undefined || host === "0.0.0.0" || host === "::";
+  const shown = wildcard ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  return `http://${shown}:${state.routerPort}`;
 }
 
 async function call(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
@@ -115,9 +154,9 @@ function readArgs() {
 async function main(): Promise<void> {
   const { values, positionals } = readArgs();
   if (values.help === true) usage();
-  const base = values.url ?? process.env.ROUTER_URL ?? "http://127.0.0.1:3000";
   const [command, argument, ...rest] = positionals;
   if (rest.length > 0) usage(`unexpected arguments: ${rest.join(" ")}`);
+  const base = routerUrl(values.url);
 
   switch (command) {
     case "status":

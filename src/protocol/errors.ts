@@ -16,6 +16,7 @@ export const ErrorCode = {
   PayloadTooLarge: "payload_too_large",
   UnknownEvent: "unknown_event",
   NotFound: "not_found",
+  ResendExpired: "resend_expired",
   Unavailable: "unavailable",
   Internal: "internal",
 } as const;
@@ -43,6 +44,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   payload_too_large: 413,
   unknown_event: 400,
   not_found: 404,
+  resend_expired: 409,
   unavailable: 503,
   internal: 500,
 };

@@ -53,6 +53,13 @@ export interface SendRequest {
   room: string;
   text: string;
   clientId: string;
+  /**
+   * Where the sender stood in the room (the position it had shown) when it
+   * first sent this clientId. With it, a resend from before what the room's
+   * history keeps is refused with `resend_expired` instead of being stored
+   * again.
+   */
+  since?: StreamPosition;
 }
 
 export interface HistoryRequest {
@@ -135,6 +142,10 @@ export interface ServerToClientEvents {
 export interface SessionResponse {
   user: User;
   instance: string;
+}
+/** `GET /api/session?probe=1` when nobody is logged in (200, where the plain request answers 401). */
+export interface SessionProbeResponse {
+  user: null;
 }
 export interface AuthResponse {
   user: User;

@@ -43,6 +43,15 @@ export const sendSchema = z.strictObject({
   room,
   text: z.string().min(1, "text: empty").max(1_000_000),
   clientId: z.string().regex(CLIENT_ID_PATTERN, "clientId: 1-64 of A-Z, a-z, 0-9, _ and -"),
+  /** Where the sender stood in the room when it first sent this clientId (epochs are hex). */
+  since: z
+    .strictObject({
+      epoch: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,64}$/, "since.epoch: 1-64 of A-Z, a-z, 0-9, _ and -"),
+      offset,
+    })
+    .optional(),
 });
 
 export const historySchema = z.strictObject({

@@ -19,6 +19,26 @@ export interface Config {
    * cluster's shards and messages travel by sharded pub/sub. @default none
    */
   redisClusterNodes: string[];
+  /**
+   * Sentinels of a Redis master and replicas (REDIS_SENTINELS, comma-separated
+   * redis:// URLs; credentials in a URL are used for the Sentinels and the
+   * data nodes). When set, REDIS_URL is not used: every Redis use goes to the
+   * master the Sentinels name and follows it through a failover. @default none
+   */
+  redisSentinels: string[];
+  /** The master's name at the Sentinels (REDIS_SENTINEL_MASTER); required with REDIS_SENTINELS. */
+  redisSentinelMaster: string | undefined;
+  /** Which Redis topology the settings above choose, with what it needs. */
+  redis: RedisTarget;
+  /**
+   * Acknowledge a message only once at least one replica has it (WAIT), and
+   * publish it only then (REDIS_REPLICA_ACK: "auto", "on" or "off"). "auto"
+   * turns it on when the master (on a Cluster, every master) has a replica at
+   * start. @default "auto"
+   */
+  replicaAck: "auto" | "on" | "off";
+  /** How long a send waits for a replica before it answers `unavailable`. @default 1000 (REDIS_REPLICA_ACK_TIMEOUT_MS) */
+  replicaAckTimeoutMs: number;
   /** Signs the session cookie. Required in production; in development one is shared through Redis. */
   sessionSecret: string | undefined;
   /** @default "JSESSIONID": the name Cloud Foundry's router keys sticky sessions on */
@@ -78,6 +98,12 @@ export interface Config {
   production: boolean;
 }
 
+/** One Redis, a master and replicas behind Sentinels, or a Redis Cluster. */
+export type RedisTarget =
+  | { mode: "single"; url: string }
+  | { mode: "sentinel"; sentinels: string[]; masterName: string }
+  | { mode: "cluster"; nodes: string[] };
+
 /** An integer setting with bounds and a default, whose errors name the variable. */
 export const integer = (name: string, fallback: number, min: number, max: number) =>
   z.coerce
@@ -112,6 +138,21 @@ const envSchema = z.object({
     /^rediss?:\/\//,
     "REDIS_CLUSTER_NODES must be redis:// URLs, comma-separated",
   ),
+  REDIS_SENTINELS: commaList(
+    /^rediss?:\/\/[^/\s]+:\d+\/?$/,
+    "REDIS_SENTINELS must be redis://host:port URLs, comma-separated",
+  ),
+  REDIS_SENTINEL_MASTER: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9_.-]{1,64}$/,
+      "REDIS_SENTINEL_MASTER must be 1-64 of A-Z, a-z, 0-9, _, . and -",
+    )
+    .optional(),
+  REDIS_REPLICA_ACK: z
+    .enum(["auto", "on", "off"], { error: "REDIS_REPLICA_ACK must be auto, on or off" })
+    .default("auto"),
+  REDIS_REPLICA_ACK_TIMEOUT_MS: integer("REDIS_REPLICA_ACK_TIMEOUT_MS", 1000, 10, 60_000),
   SESSION_SECRET: z.string().min(16, "SESSION_SECRET must be at least 16 characters").optional(),
   METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
   SESSION_COOKIE_NAME: z
@@ -176,6 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       "invalid configuration:\n  - SESSION_SECRET is required when NODE_ENV=production",
     );
   }
+  const redis = redisTarget(e);
   const random = randomBytes(3).toString("hex");
   const instanceId =
     e.INSTANCE_ID ??
@@ -183,8 +225,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: e.PORT,
     host: e.HOST,
-    redisUrl: redisUrlOf(e, e.REDIS_CLUSTER_NODES.length > 0),
+    redisUrl: redisUrlOf(e, e.REDIS_CLUSTER_NODES.length > 0 || e.REDIS_SENTINELS.length > 0),
     redisClusterNodes: e.REDIS_CLUSTER_NODES,
+    redisSentinels: e.REDIS_SENTINELS,
+    redisSentinelMaster: e.REDIS_SENTINEL_MASTER,
+    redis,
+    replicaAck: e.REDIS_REPLICA_ACK,
+    replicaAckTimeoutMs: e.REDIS_REPLICA_ACK_TIMEOUT_MS,
     sessionSecret: e.SESSION_SECRET,
     sessionCookieName: e.SESSION_COOKIE_NAME,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
@@ -210,6 +257,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: e.METRICS_TOKEN,
     production,
   };
+}
+
+type Env = z.infer<typeof envSchema>;
+
+/** Sentinels, then a Cluster, then one Redis; a half-given or doubly given topology is refused. */
+function redisTarget(e: Env): RedisTarget {
+  const problems: string[] = [];
+  const sentinels = e.REDIS_SENTINELS;
+  const master = e.REDIS_SENTINEL_MASTER;
+  if (sentinels.length > 0 && master === undefined) {
+    problems.push(
+      "REDIS_SENTINEL_MASTER is required with REDIS_SENTINELS (the monitored master's name)",
+    );
+  }
+  if (sentinels.length === 0 && master !== undefined) {
+    problems.push("REDIS_SENTINEL_MASTER needs REDIS_SENTINELS (the Sentinels' URLs)");
+  }
+  if (sentinels.length > 0 && e.REDIS_CLUSTER_NODES.length > 0) {
+    problems.push("set REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both");
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+  if (sentinels.length > 0 && master !== undefined) {
+    return { mode: "sentinel", sentinels, masterName: master };
+  }
+  if (e.REDIS_CLUSTER_NODES.length > 0) return { mode: "cluster", nodes: e.REDIS_CLUSTER_NODES };
+  return { mode: "single", url: redisUrlOf(e, false) };
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   DEFAULT_ROOM,
   type ErrorBody,
   type HandshakeAuth,
+  HandshakeRefusal,
   type JoinRequest,
   type JoinResult,
   type Message,
@@ -342,7 +343,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     });
     socket.on("connect_error", (error) => {
       if (socket !== this.socket) return;
-      if (error.message === "unauthorized") {
+      if (error.message === HandshakeRefusal.Unauthorized) {
         this.dropSocket();
         void this.checkSession();
       } else {
@@ -432,21 +433,30 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     const socket = this.socket;
     if (socket === undefined || this.inFlight.has(entry.clientId)) return;
     this.inFlight.add(entry.clientId);
-    socket
-      .timeout(this.options.ackTimeoutMs)
-      .emit(
-        "message:send",
-        { room: entry.room, text: entry.text, clientId: entry.clientId },
-        (timeout: Error | null, result: Result<{ message: Message }>) => {
-          this.inFlight.delete(entry.clientId);
-          if (timeout !== null) {
-            // No answer: send again with the same clientId (the server stores it once).
-            if (socket === this.socket && this.status.state === "connected") this.transmit(entry);
-            return;
-          }
-          this.settle(entry, result, socket);
-        },
-      );
+    // The position when first transmitted: a stored copy can only have a later offset.
+    const view = this.rooms.get(entry.room);
+    if (entry.since === undefined && view?.loaded === true) {
+      this.outbox.setSince(entry.clientId, view.position);
+    }
+    const since = this.outbox.get(entry.clientId)?.since ?? entry.since;
+    socket.timeout(this.options.ackTimeoutMs).emit(
+      "message:send",
+      {
+        room: entry.room,
+        text: entry.text,
+        clientId: entry.clientId,
+        ...(since === undefined ? {} : { since }),
+      },
+      (timeout: Error | null, result: Result<{ message: Message }>) => {
+        this.inFlight.delete(entry.clientId);
+        if (timeout !== null) {
+          // No answer: send again with the same clientId (the server stores it once).
+          if (socket === this.socket && this.status.state === "connected") this.transmit(entry);
+          return;
+        }
+        this.settle(entry, result, socket);
+      },
+    );
   }
 
   private settle(

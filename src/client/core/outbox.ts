@@ -1,4 +1,4 @@
-import type { ErrorBody } from "../../protocol/index.ts";
+import { type ErrorBody, ErrorCode, type StreamPosition } from "../../protocol/index.ts";
 
 /** A message typed but not yet acknowledged by the server, or refused by it. */
 export interface OutboxEntry {
@@ -8,6 +8,12 @@ export interface OutboxEntry {
   createdAt: number;
   status: "sending" | "failed";
   error?: ErrorBody;
+  /**
+   * Where the room stood (as shown) when the entry was first transmitted; it
+   * goes with every resend, so that the server can tell a resend whose
+   * message has left the room's history (`resend_expired`) from a new one.
+   */
+  since?: StreamPosition;
 }
 
 /** Where an outbox survives a page reload: localStorage in a browser, memory elsewhere. */
@@ -27,13 +33,17 @@ export class MemoryStorage implements OutboxStorage {
 }
 
 /** Codes after which resending cannot help: the message is shown as failed. */
-const FINAL_CODES = new Set([
-  "invalid_input",
-  "message_too_long",
-  "not_in_room",
-  "too_many_rooms",
-  "payload_too_large",
-  "unknown_event",
+const FINAL_CODES: ReadonlySet<ErrorCode> = new Set([
+  ErrorCode.InvalidInput,
+  ErrorCode.MessageTooLong,
+  ErrorCode.NotInRoom,
+  ErrorCode.TooManyRooms,
+  ErrorCode.PayloadTooLarge,
+  ErrorCode.UnknownEvent,
+  // Sent long ago (the room's history has moved past it since): it may have
+  // been stored, and the server cannot tell any more. Shown as failed, for
+  // the user to check the room and send it again if it is missing.
+  ErrorCode.ResendExpired,
 ]);
 
 export function isFinalRefusal(error: ErrorBody): boolean {
@@ -64,6 +74,14 @@ export class Outbox {
     if (entry === undefined) return;
     entry.status = "failed";
     entry.error = error;
+    this.storage.save(this.entries);
+  }
+
+  /** Records where the room stood when the entry was first transmitted. */
+  setSince(clientId: string, since: StreamPosition): void {
+    const entry = this.entries.find((e) => e.clientId === clientId);
+    if (entry === undefined || entry.since !== undefined) return;
+    entry.since = since;
     this.storage.save(this.entries);
   }
 

@@ -31,6 +31,9 @@ export function authErrorText(error: unknown, mode: "login" | "register"): strin
 export function sendErrorText(error: ErrorBody | undefined): string {
   if (error === undefined) return "Not sent.";
   if (error.code === "not_in_room") return "Not sent: you are not in this room any more.";
+  if (error.code === "resend_expired") {
+    return "Maybe not sent: it waited too long to tell. Check the room, and send it again if it is missing.";
+  }
   // The server's messages for refusals are written for people ("messages are at most 2000 characters").
   return `Not sent: ${error.message}.`;
 }

@@ -1,6 +1,7 @@
 import express, { type RequestHandler } from "express";
 import helmet from "helmet";
 import type { HealthResponse } from "../../protocol/index.ts";
+import { originGuard } from "../auth/origin.ts";
 import type { Logger } from "../logger.ts";
 import type { MetricsRoutes } from "../metrics/index.ts";
 import { PUBLIC_DIR } from "../paths.ts";
@@ -8,7 +9,6 @@ import type { AccountStore } from "../store/account-store.ts";
 import type { AuthLimits } from "./auth-limits.ts";
 import { authRoutes } from "./auth-routes.ts";
 import { errorHandler, notFound } from "./errors.ts";
-import { originGuard } from "./origin.ts";
 import { requestLog } from "./request-log.ts";
 
 export interface AppDeps {

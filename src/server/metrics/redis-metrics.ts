@@ -3,10 +3,6 @@ import type { Metrics } from "./registry.ts";
 
 const PING_EVERY_MS = 5000;
 
-interface Emitter {
-  on(event: string, listener: (...args: unknown[]) => void): unknown;
-}
-
 /**
  * Counts the Redis errors and reconnects of an instance, and times a PING
  * every 5 s. `send` is wrapped in place, so this must run before the stores
@@ -22,12 +18,7 @@ export function instrumentRedis(redis: RedisConnections, metrics: Metrics): () =
       throw error;
     }
   };
-  const connections: [string, Emitter][] = [
-    ["command", redis.command],
-    ["subscriber", redis.subscriber],
-    ["adapter-publisher", redis.adapterPublisher],
-  ];
-  for (const [name, connection] of connections) {
+  for (const [name, connection] of redis.watched) {
     connection.on("error", () => metrics.redisConnectionErrors.inc({ connection: name }));
     connection.on("reconnecting", () => metrics.redisReconnects.inc({ connection: name }));
   }

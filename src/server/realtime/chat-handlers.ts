@@ -18,11 +18,11 @@ import {
   typingSchema,
 } from "../../protocol/schemas.ts";
 import type { Logger } from "../logger.ts";
+import type { MessageBus } from "../store/bus/message-bus.ts";
 import type { MessageStore } from "../store/message-store.ts";
 import type { RateLimitStore } from "../store/rate-limit-store.ts";
 import { parseInput } from "../validate.ts";
 import { ackListener, ackOf, errorBody, type SocketListener } from "./ack.ts";
-import type { MessageFanout } from "./message-fanout.ts";
 import type { PresenceTracker } from "./presence-tracker.ts";
 import type { ChatSocket } from "./types.ts";
 
@@ -30,7 +30,8 @@ export interface ChatDeps {
   log: Logger;
   messages: MessageStore;
   presence: PresenceTracker;
-  fanout: MessageFanout;
+  /** Brings the messages of the rooms this instance's sockets are in. */
+  bus: Pick<MessageBus, "watch" | "unwatch">;
   redisReady: () => boolean;
   rateLimits: RateLimitStore;
   /** Steady messages per second per user; 0 turns the limit off. */
@@ -98,7 +99,7 @@ export function chatHandlers(deps: ChatDeps): ChatHandlers {
       // or in the reply (or both; the client keeps one per id).
       socket.data.rooms.add(room);
       await socket.join(room);
-      watched = deps.fanout.watch(room);
+      watched = deps.bus.watch(room);
       entered = presence.enter(room, user);
     }
     // Presence, history and the member list go out together (one round trip
@@ -148,7 +149,7 @@ export function chatHandlers(deps: ChatDeps): ChatHandlers {
       const { room } = parseInput(leaveSchema, payload);
       if (socket.data.rooms.delete(room)) {
         await socket.leave(room);
-        await Promise.all([deps.fanout.unwatch(room), presence.exit(room, socket.data.user)]);
+        await Promise.all([deps.bus.unwatch(room), presence.exit(room, socket.data.user)]);
       }
       return { room };
     },
@@ -223,7 +224,7 @@ export function chatHandlers(deps: ChatDeps): ChatHandlers {
 
   const disconnect = function (this: ChatSocket) {
     for (const room of this.data.rooms) {
-      Promise.all([deps.fanout.unwatch(room), presence.exit(room, this.data.user)]).catch(
+      Promise.all([deps.bus.unwatch(room), presence.exit(room, this.data.user)]).catch(
         (error: unknown) => {
           deps.log.warn({ err: error }, "leaving a room on disconnect failed");
         },

@@ -51,14 +51,37 @@ export class Keys {
     return `${this.prefix}:sio`;
   }
 
-  /** One Redis: the channel that carries every stored message to every instance. */
-  get messageChannel(): string {
-    return `${this.prefix}:messages`;
-  }
-
-  /** Redis Cluster: the sharded channel of one room, in the slot of the room's keys. */
+  /** The channel of one room's messages; on Redis Cluster a sharded one, in the slot of the room's keys. */
   roomChannel(room: string): string {
     return `${this.prefix}:{room:${room}}:messages`;
+  }
+
+  /**
+   * What bounds a key of ours: a TTL, or a cap by design (one per room, per
+   * account, per deployment, or trimmed to the history). `undefined` for a
+   * key that is not ours, or that nothing bounds: the key budget test fails
+   * on it. Keep in step with the key table in docs/protocol.md.
+   */
+  boundOf(key: string): KeyBound | undefined {
+    const p = this.prefix;
+    if (key.startsWith(this.sessionPrefix)) return { kind: "ttl", what: "SESSION_TTL_SECONDS" };
+    if (key.startsWith(`${p}:rl:`)) return { kind: "ttl", what: "the limit's window" };
+    if (key === this.sessionSecret) return { kind: "cap", what: "one per deployment" };
+    if (key.startsWith(`${p}:user:`)) return { kind: "cap", what: "one per account" };
+    const room = /^\{room:[a-z0-9_-]{1,64}\}:(log|cids|seq|epoch|presence|members)$/.exec(
+      key.slice(p.length + 1),
+    );
+    if (!key.startsWith(`${p}:`) || room === null) return undefined;
+    switch (room[1]) {
+      case "log":
+      case "cids":
+        return { kind: "cap", what: "trimmed to about HISTORY_SIZE entries" };
+      case "presence":
+      case "members":
+        return { kind: "cap", what: "one per room, an entry per member; gone when empty" };
+      default:
+        return { kind: "cap", what: "one per room" };
+    }
   }
 
   room(room: string): RoomKeys {
@@ -67,11 +90,17 @@ export class Keys {
       log: `${tag}:log`,
       seq: `${tag}:seq`,
       epoch: `${tag}:epoch`,
-      dedup: (clientId: string) => `${tag}:cid:${clientId}`,
+      dedup: `${tag}:cids`,
       presence: `${tag}:presence`,
       members: `${tag}:members`,
     };
   }
+}
+
+/** Why a key cannot grow without end: it expires, or its number and size are capped by design. */
+export interface KeyBound {
+  kind: "ttl" | "cap";
+  what: string;
 }
 
 export interface RoomKeys {
@@ -81,8 +110,8 @@ export interface RoomKeys {
   seq: string;
   /** Current epoch; a new one means the history before it is gone. */
   epoch: string;
-  /** Stored message for a clientId, with a TTL. */
-  dedup: (clientId: string) => string;
+  /** Sorted set clientId -> offset of the messages still in `log`, trimmed with it. */
+  dedup: string;
   /** Sorted set of `user|instance`, scored by when the entry expires (ms). */
   presence: string;
   /** Hash user -> number of live presence entries. */

@@ -1,13 +1,11 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import type { Message } from "../../protocol/index.ts";
+import { AppError, ErrorCode, type Message, type StreamPosition } from "../../protocol/index.ts";
+import { type MessageBus, parseMessage } from "./bus/message-bus.ts";
 import type { Keys } from "./keys.ts";
 import { LuaScript, type SendCommand } from "./lua-script.ts";
 
 const appendScript = new LuaScript("append-message");
 const catchUpScript = new LuaScript("catch-up");
-
-/** How long a clientId is remembered, so that a resend after a crash is not stored twice. */
-const DEDUP_TTL_SECONDS = 24 * 60 * 60;
 
 export interface RoomState {
   epoch: string;
@@ -20,6 +18,8 @@ export interface AppendInput {
   user: string;
   text: string;
   clientId: string;
+  /** Where the sender stood in the room when it first sent this clientId. */
+  since?: StreamPosition | undefined;
 }
 
 /** A joining client's view of a room: where it stands, and what to show. */
@@ -38,19 +38,24 @@ export class MessageStore {
     private readonly send: SendCommand,
     private readonly keys: Keys,
     private readonly historySize: number,
-    /** "shared": one channel for all rooms (one Redis); "room": a sharded channel per room (Cluster). */
-    private readonly channels: "shared" | "room" = "shared",
+    private readonly bus: MessageBus,
   ) {}
 
   /**
    * Stores a message once per (room, clientId) and publishes it to every
-   * instance, in one atomic step. `created` is false for a resend.
+   * instance watching the room: in the same atomic step when the bus can be
+   * reached from Redis, else right after. `created` is false for a resend
+   * whose message is still in the history. A clientId is remembered as long
+   * as its message is in the history; a resend from a position that the
+   * history no longer reaches is refused with `resend_expired` (it may have
+   * been stored).
    */
   async append(input: AppendInput): Promise<{ message: Message; created: boolean }> {
     const k = this.keys.room(input.room);
-    const [created, json] = await appendScript.run<[number, string]>(
+    const target = this.bus.scriptTarget(input.room);
+    const [outcome, json] = await appendScript.run<[number, string]>(
       this.send,
-      [k.log, k.seq, k.epoch, k.dedup(input.clientId)],
+      [k.log, k.seq, k.epoch, k.dedup],
       [
         newEpoch(),
         randomUUID(),
@@ -60,12 +65,20 @@ export class MessageStore {
         Date.now(),
         input.clientId,
         this.historySize,
-        DEDUP_TTL_SECONDS,
-        this.channels === "shared" ? this.keys.messageChannel : this.keys.roomChannel(input.room),
-        this.channels === "shared" ? "PUBLISH" : "SPUBLISH",
+        input.since === undefined ? "" : `${input.since.epoch}:${input.since.offset}`,
+        target?.channel ?? "",
+        target?.command ?? "PUBLISH",
       ],
     );
-    return { message: parseMessage(json), created: created === 1 };
+    if (outcome === 2) {
+      throw new AppError(
+        ErrorCode.ResendExpired,
+        "this message was sent before the oldest message the room keeps; whether it was stored can no longer be told, so it was not stored again",
+      );
+    }
+    const message = parseMessage(json);
+    if (target === undefined && outcome === 1) await this.bus.publish(message);
+    return { message, created: outcome === 1 };
   }
 
   /**
@@ -116,9 +129,4 @@ export function entryMessage(entry: [string, string[]]): Message {
   const json = index >= 0 ? fields[index + 1] : undefined;
   if (json === undefined) throw new Error(`stream entry ${entry[0]} has no message`);
   return parseMessage(json);
-}
-
-/** Messages were encoded by our own Lua script, so their shape is known. */
-export function parseMessage(json: string): Message {
-  return JSON.parse(json) as Message;
 }
