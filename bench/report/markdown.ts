@@ -513,14 +513,28 @@ export function tablesText(report: BenchReport): string {
     .join("\n\n");
 }
 
+/** What the clients went through; reports from before `--router` went through the dev router. */
+function routerLine(report: BenchReport): string {
+  const router: string = report.config.router ?? "dev";
+  return router === "haproxy"
+    ? "Router: **HAProxy** (Debian's, from `deploy/haproxy.cfg`, its servers the instances the supervisor started); its CPU is what the tables call the router's."
+    : "Router: the supervisor's sticky router (`src/router/`, in the supervisor's process); its CPU is what the tables call the router's.";
+}
+
 export function markdownReport(report: BenchReport, svgName: string): string {
   const m = report.machine;
+  const args = [
+    report.profile === "full" ? "" : ` --${report.profile}`,
+    (report.config.router ?? "dev") === "dev" ? "" : ` --router ${report.config.router}`,
+  ].join("");
   return [
     `# Switchboard benchmark: ${report.date.slice(0, 10)} (${report.profile} run)`,
     "",
     `Commit ${report.commit}. Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}, Redis ${m.redis}. ` +
       `Cores busy before the run (other work on the machine): ${cores(report.backgroundCores)}. ` +
-      `The run took ${Math.round(report.durationSeconds)} s (\`npm run bench${report.profile === "full" ? "" : ` -- --${report.profile}`}\`).`,
+      `The run took ${Math.round(report.durationSeconds)} s (\`npm run bench${args === "" ? "" : ` --${args}`}\`).`,
+    "",
+    routerLine(report),
     "",
     "Systems: **switchboard** (this repository), **plain** (`bench/references/plain-server.ts`: Socket.IO 4.8, " +
       "@socket.io/redis-adapter, express-session + connect-redis, no history), **ceiling** " +

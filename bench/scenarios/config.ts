@@ -1,6 +1,8 @@
 import type { SystemName } from "../load/ipc.ts";
 
 export const SCENARIOS = ["throughput", "latency", "connections", "storm", "bigroom"] as const;
+export const ROUTERS = ["dev", "haproxy"] as const;
+export type RouterName = (typeof ROUTERS)[number];
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** Every knob of one benchmark run. */
@@ -13,6 +15,12 @@ export interface BenchConfig {
   /** Logins created per system and shared by all clients (one scrypt each). */
   sessions: number;
   instances: number;
+  /**
+   * What the clients connect through: the supervisor's own sticky router
+   * ("dev", what npm start runs), or a real HAProxy from deploy/haproxy.cfg
+   * in front of the same instances ("haproxy"). @default "dev"
+   */
+  router: RouterName;
   /** Longest wait for a quiet machine before each cluster starts (0: do not wait). */
   quietWaitMs: number;
   throughput: {
@@ -97,6 +105,7 @@ export function fullConfig(): BenchConfig {
     workers: 4,
     sessions: 200,
     instances: 3,
+    router: "dev",
     quietWaitMs: QUIET_WAIT_MS,
     throughput: {
       clients: 1000,

@@ -112,7 +112,7 @@ export async function runBench(config: BenchConfig, options: RunOptions): Promis
       try {
         const system = await RunningSystem.start(
           name,
-          { instances: config.instances, sessions: config.sessions },
+          { instances: config.instances, sessions: config.sessions, router: config.router },
           log,
         );
         systems.set(name, system);

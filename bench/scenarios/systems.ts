@@ -7,8 +7,10 @@ import { sign } from "cookie-signature";
 import { createClient } from "redis";
 import { CookieJar, HttpApi } from "../../src/client/core/index.ts";
 import { type ClusterInstance, ClusterProcess } from "../harness/cluster-process.ts";
+import { type LoadBalancer, startHaproxy } from "../harness/load-balancer.ts";
 import type { SystemName } from "../load/ipc.ts";
 import { onInterrupt } from "./cleanup.ts";
+import type { RouterName } from "./config.ts";
 
 export const COOKIE_NAME = "JSESSIONID";
 const PASSWORD = "bench-password";
@@ -48,6 +50,8 @@ export interface SystemOptions {
   sessions: number;
   /** Written to the instances' environment too. */
   env?: Record<string, string>;
+  /** @default "dev": the supervisor's router; "haproxy": deploy/haproxy.cfg in front of the instances. */
+  router?: RouterName;
 }
 
 /** One system under test: its own supervisor, Redis, instances and router, and its logins. */
@@ -57,6 +61,8 @@ export class RunningSystem {
     readonly cluster: ClusterProcess,
     readonly probeDir: string,
     readonly sessions: string[],
+    /** HAProxy in front of the instances, when the run goes through it. */
+    readonly balancer: LoadBalancer | undefined,
   ) {
     this.forget = onInterrupt(() => this.stop());
   }
@@ -71,6 +77,7 @@ export class RunningSystem {
     const probeDir = await mkdtemp(join(tmpdir(), "sb-bench-probe-"));
     const nodeOptions = ["--expose-gc", `--import=${PROBE}`];
     let cluster: ClusterProcess | undefined;
+    let balancer: LoadBalancer | undefined;
     try {
       cluster = await ClusterProcess.start({
         instances: options.instances,
@@ -82,18 +89,28 @@ export class RunningSystem {
           SB_BENCH_PROBE_DIR: probeDir,
         },
       });
-      log(`  ${name}: cluster up at ${cluster.url}; logging in ${options.sessions} sessions`);
-      const sessions = await registerSessions(cluster.url, options.sessions, name);
-      return new RunningSystem(name, cluster, probeDir, sessions);
+      let url = cluster.url;
+      if (options.router === "haproxy") {
+        // The instances the supervisor started, as they are now: one that the
+        // storm kills is replaced on a new port that HAProxy does not know, and
+        // its clients stay on the survivors, as with a fixed server list.
+        balancer = await startHaproxy(await cluster.running());
+        url = balancer.url;
+      }
+      log(`  ${name}: cluster up at ${url}; logging in ${options.sessions} sessions`);
+      const sessions = await registerSessions(url, options.sessions, name);
+      return new RunningSystem(name, cluster, probeDir, sessions, balancer);
     } catch (error) {
+      await balancer?.stop();
       await cluster?.stop();
       await rm(probeDir, { recursive: true, force: true });
       throw error;
     }
   }
 
+  /** Where clients connect: the router's URL. */
   get url(): string {
-    return this.cluster.url;
+    return this.balancer?.url ?? this.cluster.url;
   }
 
   running(): Promise<ClusterInstance[]> {
@@ -160,14 +177,15 @@ export class RunningSystem {
     }
   }
 
-  /** The supervisor, which also runs the router. */
+  /** The router's process: HAProxy, or the supervisor, which runs the dev router. */
   get routerPid(): number | undefined {
-    return this.cluster.child.pid;
+    return this.balancer === undefined ? this.cluster.child.pid : this.balancer.pid;
   }
 
   async stop(): Promise<void> {
     this.forget();
     try {
+      await this.balancer?.stop();
       await this.cluster.stop();
     } finally {
       await rm(this.probeDir, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import { createInstanceMetrics } from "./metrics/index.ts";
 import { deliverToSockets } from "./realtime/message-fanout.ts";
 import { PresenceTracker } from "./realtime/presence-tracker.ts";
 import { startSessionWatch } from "./realtime/session-watch.ts";
+import { logSockets } from "./realtime/socket-log.ts";
 import { acceptChat, createSocketServer } from "./realtime/socket-server.ts";
 import type { ChatServer } from "./realtime/types.ts";
 import { AccountStore } from "./store/account-store.ts";
@@ -91,6 +92,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     isDraining: () => draining,
   });
   metrics.watch(io);
+  logSockets(io, log);
   const tracker = new PresenceTracker(presenceStore, io, log, {
     heartbeatMs: config.presenceHeartbeatMs,
     windowMs: config.presenceWindowMs,

@@ -9,6 +9,7 @@ import type { AccountStore } from "../store/account-store.ts";
 import type { AuthLimits } from "./auth-limits.ts";
 import { authRoutes } from "./auth-routes.ts";
 import { errorHandler, notFound } from "./errors.ts";
+import { requestLog } from "./request-log.ts";
 
 export interface AppDeps {
   log: Logger;
@@ -39,6 +40,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.set("X-Instance-Id", deps.instanceId);
     next();
   });
+  app.use(requestLog(deps.log));
   app.use(
     helmet({
       contentSecurityPolicy: {
