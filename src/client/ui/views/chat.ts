@@ -1,5 +1,10 @@
 import { DEFAULT_ROOM } from "../../../protocol/index.ts";
-import { type HttpApi, type OutboxEntry, SwitchboardClient } from "../../core/index.ts";
+import {
+  type HttpApi,
+  type OutboxEntry,
+  RoomMembers,
+  SwitchboardClient,
+} from "../../core/index.ts";
 import { el, listen, replaceChildren } from "../dom.ts";
 import { plural, typingText } from "../format.ts";
 import { LocalOutboxStorage } from "../outbox-storage.ts";
@@ -147,10 +152,12 @@ export function mountChat(root: HTMLElement, options: ChatViewOptions): () => vo
     const view = client.rooms.get(current);
     const names = view?.members ?? new Set<string>();
     members.render(names);
+    // The room's size, not the names loaded so far: a big room loads its names page by page.
+    const count = names instanceof RoomMembers ? names.count : names.size;
     // While disconnected the list is what it was when the connection dropped: not a count to trust.
     onlineCount.textContent =
       client.status.state === "connected"
-        ? `${plural(names.size, "person", "people")} online`
+        ? `${plural(count, "person", "people")} online`
         : "offline";
   }
 
