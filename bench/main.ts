@@ -8,6 +8,8 @@ import {
   type BenchConfig,
   fullConfig,
   quickConfig,
+  ROUTERS,
+  type RouterName,
   SCENARIOS,
   type ScenarioName,
   tinyConfig,
@@ -20,10 +22,14 @@ const USAGE = `npm run bench -- [options]
   --quick                 a run of about two minutes with smaller counts
   --tiny                  the smallest run (what the test runs)
   --systems a,b           switchboard, plain, ceiling (default: all three)
-  --scenarios a,b         throughput, latency, connections, storm (default: all)
+  --scenarios a,b         throughput, latency, connections, storm, bigroom
+                          (default: all but bigroom, which runs only when named)
   --latency-rate N        sends/s of the latency scenario when throughput does not run
                           (default: half of plain's maximum, or 100 without it)
   --workers N             load-generator worker processes (default: 4 full, 2 quick)
+  --router dev|haproxy    what clients connect through: the supervisor's sticky router
+                          (default), or HAProxy from deploy/haproxy.cfg in front of the
+                          same instances (needs Debian's haproxy)
   --out DIR               where to write the report (default: bench/results)
   --render FILE.json      write the Markdown and the chart again from a report's JSON
   --profile DIR           write a CPU profile of every instance for every scenario
@@ -57,6 +63,7 @@ async function main(): Promise<number> {
       scenarios: { type: "string" },
       "latency-rate": { type: "string" },
       workers: { type: "string" },
+      router: { type: "string" },
       out: { type: "string", default: "bench/results" },
       profile: { type: "string" },
       render: { type: "string" },
@@ -95,9 +102,14 @@ async function main(): Promise<number> {
       throw new Error("--workers wants a whole number above 0");
     config.workers = workers;
   }
+  const router = list<RouterName>(values.router, ROUTERS, "router");
+  if (router !== undefined) {
+    if (router.length !== 1) throw new Error("--router wants one of dev, haproxy");
+    config.router = router[0] ?? "dev";
+  }
   const log = (line: string) => process.stdout.write(`${line}\n`);
   log(
-    `Switchboard benchmark (${config.profile}): ${config.systems.join(", ")}; ${config.scenarios.join(", ")}`,
+    `Switchboard benchmark (${config.profile}, through the ${config.router} router): ${config.systems.join(", ")}; ${config.scenarios.join(", ")}`,
   );
   const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
   // The instances write their profiles there themselves; a missing folder would fail each write.

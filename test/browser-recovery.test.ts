@@ -18,10 +18,15 @@ let browser: Browser | undefined;
 const contexts: BrowserContext[] = [];
 
 before(async () => {
-  [cluster, browser] = await Promise.all([
+  // Settled, not all: when one fails, the other is still kept for after() to stop.
+  const [started, launched] = await Promise.allSettled([
     TestCluster.start({ instances: 3, env: { RESTART_DELAY_MS: "200" } }),
     launchBrowser(),
   ]);
+  if (started.status === "fulfilled") cluster = started.value;
+  if (launched.status === "fulfilled") browser = launched.value;
+  if (started.status === "rejected") throw started.reason;
+  if (launched.status === "rejected") throw launched.reason;
 });
 
 after(async () => {

@@ -6,6 +6,7 @@ import {
   backoffDelay,
   type ConnectionStatus,
   HttpApi,
+  RoomMembers,
   RoomView,
   SwitchboardClient,
 } from "../src/client/core/index.ts";
@@ -36,6 +37,7 @@ function joinResult(offsets: number[], options: Partial<JoinResult> = {}): JoinR
     recovered: false,
     more: false,
     members: ["ann"],
+    memberCount: 1,
     ...options,
   };
 }
@@ -200,5 +202,39 @@ describe("SwitchboardClient: reconnection", () => {
       client.close();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+describe("RoomMembers: the count and the names loaded so far", () => {
+  test("a join's first page, pages after it, and batches with the room's count", () => {
+    const members = new RoomMembers();
+    members.reset(["ann", "bob"], 5);
+    assert.deepEqual([members.count, members.complete, members.cursor], [5, false, "bob"]);
+    members.addPage({ room: "lobby", count: 5, members: ["cid", "dan"], more: true });
+    members.apply(["zed"], ["ann"], 5);
+    assert.deepEqual([...members].sort(), ["bob", "cid", "dan", "zed"]);
+    assert.equal(members.count, 5);
+    members.addPage({ room: "lobby", count: 5, members: ["eve", "zed"], more: false });
+    assert.deepEqual([...members].sort(), ["bob", "cid", "dan", "eve", "zed"]);
+    assert.equal(members.complete, true);
+    // A count-only batch changes the count and no name.
+    members.apply([], [], 9000);
+    assert.deepEqual([members.count, members.size], [9000, 5]);
+  });
+
+  test("protocol 1 events, without a count, count each join and leave once", () => {
+    const members = new RoomMembers();
+    members.reset(["ann"], 1);
+    let changes = 0;
+    const stop = members.watch(() => {
+      changes += 1;
+    });
+    members.apply(["bob"], []);
+    members.apply(["bob"], []);
+    members.apply([], ["ann"]);
+    stop();
+    members.apply(["cid"], []);
+    assert.deepEqual([members.count, [...members].sort()], [2, ["bob", "cid"]]);
+    assert.equal(changes, 3);
   });
 });

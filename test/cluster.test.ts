@@ -186,7 +186,13 @@ describe("npm start: its own Redis, three instances, the router", () => {
 
     const victim = (await runningRows.first().locator("td.id").textContent()) ?? "";
     await page.getByRole("button", { name: `Kill ${victim}` }).click();
-    await rows.filter({ hasText: victim }).and(page.locator("tr.exited")).waitFor();
+    // Kill asks first.
+    await page
+      .getByRole("dialog", { name: `Kill ${victim}?` })
+      .getByRole("button", { name: "Kill" })
+      .click();
+    await page.locator("#exited li", { hasText: victim }).waitFor();
+    await rows.filter({ hasText: victim }).waitFor({ state: "detached" });
     await page.waitForFunction(
       () => document.querySelectorAll("#instances tr.running").length === 2,
       undefined,

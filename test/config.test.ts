@@ -66,3 +66,40 @@ test("lists and proxy settings are parsed", () => {
   assert.equal(loadConfig({ TRUST_PROXY: "true" }).trustProxy, true);
   assert.throws(() => loadConfig({ ALLOWED_ORIGINS: "chat.example" }), /ALLOWED_ORIGINS/);
 });
+
+test("Redis topology: Sentinels, then a Cluster, then one Redis; half or double settings are refused", () => {
+  assert.deepEqual(loadConfig({}).redis, { mode: "single", url: "redis://127.0.0.1:6379" });
+  assert.deepEqual(
+    loadConfig({
+      REDIS_URL: "redis://ignored:1",
+      REDIS_SENTINELS: "redis://10.0.0.1:26379, redis://10.0.0.2:26379",
+      REDIS_SENTINEL_MASTER: "chat",
+    }).redis,
+    {
+      mode: "sentinel",
+      sentinels: ["redis://10.0.0.1:26379", "redis://10.0.0.2:26379"],
+      masterName: "chat",
+    },
+  );
+  assert.deepEqual(loadConfig({ REDIS_CLUSTER_NODES: "redis://10.0.0.1:7000" }).redis, {
+    mode: "cluster",
+    nodes: ["redis://10.0.0.1:7000"],
+  });
+  assert.throws(
+    () => loadConfig({ REDIS_SENTINELS: "redis://10.0.0.1:26379" }),
+    /REDIS_SENTINEL_MASTER is required with REDIS_SENTINELS/,
+  );
+  assert.throws(() => loadConfig({ REDIS_SENTINEL_MASTER: "chat" }), /needs REDIS_SENTINELS/);
+  assert.throws(
+    () =>
+      loadConfig({
+        REDIS_SENTINELS: "redis://10.0.0.1:26379",
+        REDIS_SENTINEL_MASTER: "chat",
+        REDIS_CLUSTER_NODES: "redis://10.0.0.1:7000",
+      }),
+    /not both/,
+  );
+  assert.throws(() => loadConfig({ REDIS_SENTINELS: "10.0.0.1:26379" }), /REDIS_SENTINELS must be/);
+  assert.throws(() => loadConfig({ REDIS_REPLICA_ACK: "yes" }), /REDIS_REPLICA_ACK must be/);
+  assert.equal(loadConfig({}).replicaAck, "auto");
+});

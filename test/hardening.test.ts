@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import { createClient } from "redis";
 import { CookieJar, HttpApi } from "../src/client/core/index.ts";
 import type { JoinResult, Message, Result } from "../src/protocol/index.ts";
-import { TestInstance } from "./helpers/instance.ts";
-import { TestRedis } from "./helpers/redis-server.ts";
+import { twoInstances } from "./helpers/fixtures.ts";
 import {
   onMessages,
   PASSWORD,
@@ -15,9 +14,6 @@ import {
 } from "./helpers/users.ts";
 
 /** Two instances with small limits, so that each limit can be reached quickly. */
-let redis: TestRedis;
-let a: TestInstance;
-let b: TestInstance;
 const sockets: RawSocket[] = [];
 let addressCounter = 1;
 
@@ -27,11 +23,8 @@ function newAddress(): string {
   return `198.51.100.${addressCounter}`;
 }
 
-before(async () => {
-  redis = await TestRedis.start({ persistence: false });
-  const env = {
-    REDIS_URL: redis.url,
-    SESSION_SECRET: "test-secret-0123456789abcdef",
+const instances = twoInstances(
+  {
     MESSAGE_RATE_PER_SECOND: "2",
     MESSAGE_BURST: "3",
     MAX_ROOMS_PER_SOCKET: "3",
@@ -42,21 +35,16 @@ before(async () => {
     AUTH_FAILURES_BEFORE_LOCK: "3",
     SESSION_CHECK_MS: "200",
     TYPING_INTERVAL_MS: "1000",
-  };
-  [a, b] = await Promise.all([
-    TestInstance.start({ ...env, INSTANCE_ID: "hard-a" }),
-    TestInstance.start({ ...env, INSTANCE_ID: "hard-b" }),
-  ]);
-});
+  },
+  { ids: ["hard-a", "hard-b"] },
+);
 
-after(async () => {
+after(() => {
   for (const socket of sockets) socket.disconnect();
-  await Promise.all([a?.stop("SIGKILL"), b?.stop("SIGKILL")]);
-  await redis?.close();
 });
 
 /** A registered user whose requests come from an address of its own. */
-async function user(baseUrl = a.url) {
+async function user(baseUrl = instances.a.url) {
   const jar = new CookieJar();
   jar.set("__addr", newAddress());
   const name = uniqueName();
@@ -120,8 +108,8 @@ describe("message rate per user, across instances", () => {
   test("a burst passes, the next message gets rate_limited on any instance, then the rate refills", async () => {
     const ann = await user();
     const room = uniqueName("r").toLowerCase();
-    const sa = await socketFor(a.url, ann.jar);
-    const sb = await socketFor(b.url, ann.jar);
+    const sa = await socketFor(instances.a.url, ann.jar);
+    const sb = await socketFor(instances.b.url, ann.jar);
     assert.ok((await join(sa, room)).ok);
     assert.ok((await join(sb, room)).ok);
     const burst = [await send(sa, room), await send(sb, room), await send(sa, room)];
@@ -137,7 +125,7 @@ describe("message rate per user, across instances", () => {
 describe("limits per connection", () => {
   test("a socket may hold 3 rooms; the 4th gets too_many_rooms until it leaves one", async () => {
     const ann = await user();
-    const socket = await socketFor(a.url, ann.jar);
+    const socket = await socketFor(instances.a.url, ann.jar);
     for (const room of ["r1", "r2", "r3"]) assert.ok((await join(socket, room)).ok);
     assert.equal(codeOf(await join(socket, "r4")), "too_many_rooms");
     assert.ok(((await socket.emitWithAck("room:leave", { room: "r1" })) as Result<object>).ok);
@@ -146,14 +134,14 @@ describe("limits per connection", () => {
 
   test("a session may hold 2 sockets per instance; the 3rd is refused with too_many_sockets", async () => {
     const ann = await user();
-    const first = await socketFor(a.url, ann.jar);
-    await socketFor(a.url, ann.jar);
-    await assert.rejects(socketFor(a.url, ann.jar), { message: "too_many_sockets" });
+    const first = await socketFor(instances.a.url, ann.jar);
+    await socketFor(instances.a.url, ann.jar);
+    await assert.rejects(socketFor(instances.a.url, ann.jar), { message: "too_many_sockets" });
     first.disconnect();
     // The slot is free again once the server saw the disconnect.
     for (let i = 0; ; i++) {
       try {
-        await socketFor(a.url, ann.jar);
+        await socketFor(instances.a.url, ann.jar);
         break;
       } catch (error) {
         if (i > 50) throw error;
@@ -165,8 +153,8 @@ describe("limits per connection", () => {
   test("a Socket.IO packet over MAX_HTTP_BUFFER_SIZE closes that connection, and only it", async () => {
     const ann = await user();
     const room = uniqueName("r").toLowerCase();
-    const big = await socketFor(a.url, ann.jar);
-    const other = await socketFor(a.url, ann.jar);
+    const big = await socketFor(instances.a.url, ann.jar);
+    const other = await socketFor(instances.a.url, ann.jar);
     assert.ok((await join(big, room)).ok);
     const closed = new Promise<string>((resolve) => big.on("disconnect", resolve));
     // No ack: the server never answers, it closes the connection.
@@ -181,10 +169,10 @@ describe("limits per connection", () => {
 
   test("typing is relayed at most once per TYPING_INTERVAL_MS per socket", async () => {
     const ann = await user();
-    const bob = await user(b.url);
+    const bob = await user(instances.b.url);
     const room = uniqueName("r").toLowerCase();
-    const sa = await socketFor(a.url, ann.jar);
-    const sb = await socketFor(b.url, bob.jar);
+    const sa = await socketFor(instances.a.url, ann.jar);
+    const sb = await socketFor(instances.b.url, bob.jar);
     assert.ok((await join(sa, room)).ok);
     assert.ok((await join(sb, room)).ok);
     let seen = 0;
@@ -202,7 +190,7 @@ describe("limits per connection", () => {
   });
 
   test("an HTTP body over HTTP_BODY_LIMIT gets 413 payload_too_large", async () => {
-    const res = await post(a.url, "/api/login", undefined, {
+    const res = await post(instances.a.url, "/api/login", undefined, {
       raw: JSON.stringify({ username: "x".repeat(2000), password: "y" }),
     });
     assert.equal(res.status, 413);
@@ -215,7 +203,7 @@ describe("login and register attempts", () => {
     const address = newAddress();
     for (let i = 0; i < 5; i++) {
       const res = await post(
-        i % 2 === 0 ? a.url : b.url,
+        i % 2 === 0 ? instances.a.url : instances.b.url,
         "/api/login",
         { username: uniqueName(), password: "wrong password" },
         { address },
@@ -223,7 +211,7 @@ describe("login and register attempts", () => {
       assert.equal(res.status, 401);
     }
     const limited = await post(
-      a.url,
+      instances.a.url,
       "/api/login",
       { username: uniqueName(), password: "x".repeat(8) },
       { address },
@@ -231,7 +219,7 @@ describe("login and register attempts", () => {
     assert.equal(limited.status, 429);
     assert.equal(limited.json?.error?.code, "rate_limited");
     assert.ok(Number(limited.headers.get("retry-after")) >= 1);
-    const elsewhere = await post(b.url, "/api/login", {
+    const elsewhere = await post(instances.b.url, "/api/login", {
       username: "nobody",
       password: "x".repeat(8),
     });
@@ -240,14 +228,17 @@ describe("login and register attempts", () => {
 
   test("per name: failures on A and B lock the name, even for the right password", async () => {
     const ann = await user();
-    for (const target of [a, b, a]) {
+    for (const target of [instances.a, instances.b, instances.a]) {
       const res = await post(target.url, "/api/login", {
         username: ann.name,
         password: "bad password",
       });
       assert.equal(res.status, 401);
     }
-    const locked = await post(b.url, "/api/login", { username: ann.name, password: PASSWORD });
+    const locked = await post(instances.b.url, "/api/login", {
+      username: ann.name,
+      password: PASSWORD,
+    });
     assert.equal(locked.status, 429);
     assert.equal(locked.json?.error?.code, "rate_limited");
     assert.ok(Number(locked.headers.get("retry-after")) >= 1);
@@ -258,37 +249,43 @@ describe("cross-site requests", () => {
   test("a state-changing request from another origin gets 403 forbidden_origin and changes nothing", async () => {
     const name = uniqueName();
     const res = await post(
-      a.url,
+      instances.a.url,
       "/api/register",
       { username: name, password: PASSWORD },
       { origin: "https://evil.example" },
     );
     assert.equal(res.status, 403);
     assert.equal(res.json?.error?.code, "forbidden_origin");
-    const real = await post(b.url, "/api/register", { username: name, password: PASSWORD });
+    const real = await post(instances.b.url, "/api/register", {
+      username: name,
+      password: PASSWORD,
+    });
     assert.equal(real.status, 201, "the foreign request must not have created the account");
   });
 
   test("a handshake from another origin is refused with forbidden_origin", async () => {
     const ann = await user();
-    await assert.rejects(socketFor(a.url, ann.jar, "https://evil.example"), {
+    await assert.rejects(socketFor(instances.a.url, ann.jar, "https://evil.example"), {
       message: "forbidden_origin",
     });
-    await socketFor(a.url, ann.jar, new URL(a.url).origin);
+    await socketFor(instances.a.url, ann.jar, new URL(instances.a.url).origin);
   });
 });
 
 describe("session cookie", () => {
   test("the cookie is HttpOnly and SameSite=Lax, and Secure when the user came over HTTPS", async () => {
     const name = uniqueName();
-    const plain = await post(a.url, "/api/register", { username: name, password: PASSWORD });
+    const plain = await post(instances.a.url, "/api/register", {
+      username: name,
+      password: PASSWORD,
+    });
     const cookie = plain.headers.getSetCookie().find((c) => c.startsWith("JSESSIONID="));
     assert.ok(cookie);
     assert.match(cookie, /; HttpOnly/);
     assert.match(cookie, /; SameSite=Lax/);
     assert.doesNotMatch(cookie, /; Secure/);
 
-    const res = await fetch(`${a.url}/api/login`, {
+    const res = await fetch(`${instances.a.url}/api/login`, {
       method: "POST",
       headers: {
         "content-type": "application/json",
@@ -307,11 +304,11 @@ describe("session cookie", () => {
     const real = ann.jar.get("JSESSIONID") ?? "";
     const tampered = new CookieJar();
     tampered.set("JSESSIONID", `${real.slice(0, -3)}abc`);
-    assert.equal(await new HttpApi(a.url, tampered).session(), undefined);
-    await assert.rejects(socketFor(b.url, tampered), { message: "unauthorized" });
+    assert.equal(await new HttpApi(instances.a.url, tampered).session(), undefined);
+    await assert.rejects(socketFor(instances.b.url, tampered), { message: "unauthorized" });
     const forged = new CookieJar();
     forged.set("JSESSIONID", "s%3Aattacker-chosen-id.invalidsignature");
-    assert.equal(await new HttpApi(a.url, forged).session(), undefined);
+    assert.equal(await new HttpApi(instances.a.url, forged).session(), undefined);
   });
 
   test("session fixation: an id planted before login is not the id after it", async () => {
@@ -320,7 +317,7 @@ describe("session cookie", () => {
     const planted = "s%3Aplanted.invalid";
     jar.set("JSESSIONID", planted);
     const res = await post(
-      a.url,
+      instances.a.url,
       "/api/register",
       { username: uniqueName(), password: PASSWORD },
       { jar },
@@ -333,18 +330,18 @@ describe("session cookie", () => {
     const ann = await user();
     const copy = new CookieJar();
     copy.set("JSESSIONID", ann.jar.get("JSESSIONID") ?? "");
-    const res = await post(a.url, "/api/logout", undefined, { jar: ann.jar, raw: "" });
+    const res = await post(instances.a.url, "/api/logout", undefined, { jar: ann.jar, raw: "" });
     assert.equal(res.status, 204);
-    assert.equal(await new HttpApi(b.url, copy).session(), undefined);
+    assert.equal(await new HttpApi(instances.b.url, copy).session(), undefined);
   });
 
   test("a session that expires in Redis ends its sockets with bye expired", async () => {
     const ann = await user();
-    const socket = await socketFor(b.url, ann.jar);
+    const socket = await socketFor(instances.b.url, ann.jar);
     const bye = new Promise<string>((resolve) =>
       socket.on("bye", (event) => resolve(event.reason)),
     );
-    const client = createClient({ url: redis.url });
+    const client = createClient({ url: instances.redis.url });
     await client.connect();
     try {
       const keys = await client.keys("sb:sess:*");
@@ -356,7 +353,7 @@ describe("session cookie", () => {
       await client.close();
     }
     assert.equal(await bye, "expired");
-    assert.equal(await new HttpApi(a.url, ann.jar).session(), undefined);
+    assert.equal(await new HttpApi(instances.a.url, ann.jar).session(), undefined);
   });
 });
 
@@ -364,7 +361,7 @@ describe("protocol abuse", () => {
   test("an unknown event with an ack gets unknown_event; a name field cannot be smuggled in", async () => {
     const ann = await user();
     const room = uniqueName("r").toLowerCase();
-    const socket = await socketFor(a.url, ann.jar);
+    const socket = await socketFor(instances.a.url, ann.jar);
     const loose = socket as unknown as {
       emitWithAck(event: string, ...args: unknown[]): Promise<Result<object>>;
     };

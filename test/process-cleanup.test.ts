@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { pidAlive } from "../bench/harness/reaper.ts";
+import { pidAlive } from "../src/process/index.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const from = (path: string) => JSON.stringify(pathToFileURL(join(ROOT, path)).href);

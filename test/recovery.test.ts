@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { after, test } from "node:test";
 import type { JoinResult, Message, ReadyEvent, Result } from "../src/protocol/index.ts";
-import { TestInstance } from "./helpers/instance.ts";
-import { TestRedis } from "./helpers/redis-server.ts";
+import { twoInstances } from "./helpers/fixtures.ts";
+import type { TestInstance } from "./helpers/instance.ts";
 import {
   connectedClient,
   nextEvent,
@@ -15,28 +15,17 @@ import {
 } from "./helpers/users.ts";
 
 /** Catching up after a gap: in pages, and honestly when the history no longer reaches back. */
-let redis: TestRedis;
-let short: TestInstance;
-let long: TestInstance;
+const instances = twoInstances(
+  { MESSAGE_RATE_PER_SECOND: "0" },
+  { ids: ["short", "long"], each: [{ HISTORY_SIZE: "10" }, {}] },
+);
+/** The instance that keeps 10 messages per room, and the one that keeps the default. */
+const short = () => instances.a;
+const long = () => instances.b;
 const sockets: RawSocket[] = [];
 
-before(async () => {
-  redis = await TestRedis.start({ persistence: false });
-  const env = {
-    REDIS_URL: redis.url,
-    SESSION_SECRET: "test-secret-0123456789abcdef",
-    MESSAGE_RATE_PER_SECOND: "0",
-  };
-  [short, long] = await Promise.all([
-    TestInstance.start({ ...env, INSTANCE_ID: "short", HISTORY_SIZE: "10" }),
-    TestInstance.start({ ...env, INSTANCE_ID: "long" }),
-  ]);
-});
-
-after(async () => {
+after(() => {
   for (const socket of sockets) socket.disconnect();
-  await Promise.all([short?.stop("SIGKILL"), long?.stop("SIGKILL")]);
-  await redis?.close();
 });
 
 async function roomWith(target: TestInstance, count: number) {
@@ -56,7 +45,7 @@ async function roomWith(target: TestInstance, count: number) {
 }
 
 test("a gap longer than a page is replayed in pages, in order, with more: true until the end", async () => {
-  const { socket, room, epoch } = await roomWith(long, 450);
+  const { socket, room, epoch } = await roomWith(long(), 450);
   const offsets: number[] = [];
   let since = { epoch, offset: 5 };
   const pages: boolean[] = [];
@@ -78,7 +67,7 @@ test("a gap longer than a page is replayed in pages, in order, with more: true u
 });
 
 test("when the history no longer reaches back, the answer is recovered: false with the latest", async () => {
-  const { socket, room, epoch } = await roomWith(short, 300);
+  const { socket, room, epoch } = await roomWith(short(), 300);
   const answer = (await socket.emitWithAck("room:join", {
     room,
     since: { epoch, offset: 1 },
@@ -91,9 +80,9 @@ test("when the history no longer reaches back, the answer is recovered: false wi
 });
 
 test("rooms named in the handshake are joined as it opens: ready carries each reply, in order", async () => {
-  const { user, socket, room, epoch } = await roomWith(long, 5);
+  const { user, socket, room, epoch } = await roomWith(long(), 5);
   const back = rawSocket(
-    long.url,
+    long().url,
     user.jar,
     ["websocket"],
     {},
@@ -136,7 +125,7 @@ test("rooms named in the handshake are joined as it opens: ready carries each re
 });
 
 test("a malformed or oversized handshake list gets one error in ready, and the socket still works", async () => {
-  const user = await registeredUser(long.url);
+  const user = await registeredUser(long().url);
   const cases: [Record<string, unknown> | undefined, string | undefined][] = [
     [{ rooms: "lobby" }, "invalid_input"],
     [{ rooms: [], token: "x" }, "invalid_input"],
@@ -144,7 +133,7 @@ test("a malformed or oversized handshake list gets one error in ready, and the s
     [undefined, undefined],
   ];
   for (const [auth, code] of cases) {
-    const s = rawSocket(long.url, user.jar, ["websocket"], {}, auth);
+    const s = rawSocket(long().url, user.jar, ["websocket"], {}, auth);
     sockets.push(s);
     const ready = (await socketReady(s)) as ReadyEvent;
     if (code === undefined) assert.equal(ready.rejoin, undefined, "no list, no answer");
@@ -156,8 +145,8 @@ test("a malformed or oversized handshake list gets one error in ready, and the s
 });
 
 test("the client module reloads a room it cannot recover, and then goes on in order", async () => {
-  const { user, room } = await roomWith(short, 5);
-  const client = await connectedClient(long.url, user.http, { rooms: [room] });
+  const { user, room } = await roomWith(short(), 5);
+  const client = await connectedClient(long().url, user.http, { rooms: [room] });
   try {
     const view = client.rooms.get(room);
     assert.ok(view);
@@ -168,7 +157,7 @@ test("the client module reloads a room it cannot recover, and then goes on in or
     // Pretend the client was away while the room moved on past its history.
     client.close();
     // Stored through the instance with the short history, so the room's stream is trimmed.
-    const other = rawSocket(short.url, user.jar, ["websocket"]);
+    const other = rawSocket(short().url, user.jar, ["websocket"]);
     sockets.push(other);
     await socketReady(other);
     assert.ok(((await other.emitWithAck("room:join", { room })) as Result<JoinResult>).ok);

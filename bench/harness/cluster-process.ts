@@ -4,8 +4,15 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, portAccepts } from "./ports.ts";
-import { endPidsWithThisProcess, pidAlive } from "./reaper.ts";
+import {
+  endPidsWithThisProcess,
+  freePort,
+  pidAlive,
+  portAccepts,
+  startFailure,
+  terminate,
+  waitUntil,
+} from "../../src/process/index.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -118,21 +125,21 @@ export class ClusterProcess {
 
   /** Resolves when the output matches; rejects when the supervisor exits first or time runs out. */
   async waitFor(pattern: RegExp, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!pattern.test(this.output)) {
-      if (this.exitInfo !== undefined) {
-        throw new Error(`the supervisor exited (${this.exitInfo.code}):\n${this.output}`);
-      }
-      if (Date.now() > deadline) throw new Error(`no ${pattern} in time:\n${this.output}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    try {
+      await waitUntil(async () => pattern.test(this.output), {
+        timeoutMs,
+        what: `the supervisor (waiting for ${pattern})`,
+        gaveUp: () => startFailure(this.child),
+      });
+    } catch (error) {
+      throw new Error(`${error instanceof Error ? error.message : error}:\n${this.output}`);
     }
   }
 
   /** Waits for the supervisor to exit by itself. */
   async exitCode(timeoutMs = 30_000): Promise<number | null> {
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), timeoutMs);
+    await terminate(this.child, timeoutMs, null);
     await this.exited;
-    clearTimeout(timer);
     return this.exitInfo?.code ?? null;
   }
 
@@ -214,12 +221,8 @@ export class ClusterProcess {
    */
   async stop(timeoutMs = 30_000): Promise<number[]> {
     this.knownPids();
-    if (this.exitInfo === undefined) {
-      this.child.kill("SIGTERM");
-      const timer = setTimeout(() => this.child.kill("SIGKILL"), timeoutMs);
-      await this.exited;
-      clearTimeout(timer);
-    }
+    await terminate(this.child, timeoutMs);
+    await this.exited;
     for (const pid of this.printedPids()) this.seenPids.add(pid);
     const left = this.leftovers();
     for (const pid of left) {

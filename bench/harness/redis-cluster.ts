@@ -1,74 +1,76 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePort } from "./ports.ts";
-import { endWithThisProcess } from "./reaper.ts";
-import { waitForPort } from "./redis-server.ts";
+import { freePort } from "../../src/process/index.ts";
+import { RedisNode } from "./redis-node.ts";
 
 const run = promisify(execFile);
 
 /**
- * A real Redis Cluster of our own: three masters (no replicas) on free ports,
- * each in its own folder, joined with `redis-cli --cluster create`.
+ * A real Redis Cluster of our own: `masters` masters with `replicas`
+ * replicas each, on free ports, each node in its own folder, joined with
+ * `redis-cli --cluster create`. A node that does not answer for
+ * `nodeTimeoutMs` is failed over to its replica.
  */
 export class RedisClusterServer {
   private constructor(
-    readonly ports: number[],
     private readonly dir: string,
-    private readonly children: ChildProcess[],
+    readonly nodes: RedisNode[],
   ) {}
+
+  /** Ports of every node started (masters and replicas). */
+  get ports(): number[] {
+    return this.nodes.map((node) => node.port);
+  }
 
   /** Seed URLs, as REDIS_CLUSTER_NODES takes them. */
   get urls(): string[] {
-    return this.ports.map((port) => `redis://127.0.0.1:${port}`);
+    return this.nodes.map((node) => node.url);
   }
 
-  static async start(masters = 3): Promise<RedisClusterServer> {
+  static async start(
+    masters = 3,
+    options: { replicas?: number; nodeTimeoutMs?: number } = {},
+  ): Promise<RedisClusterServer> {
     const dir = await mkdtemp(join(tmpdir(), "sb-redis-cluster-"));
-    const ports: number[] = [];
-    const children: ChildProcess[] = [];
-    const cluster = new RedisClusterServer(ports, dir, children);
+    const cluster = new RedisClusterServer(dir, []);
+    const replicas = options.replicas ?? 0;
     try {
-      for (let i = 0; i < masters; i++) {
+      for (let i = 0; i < masters * (1 + replicas); i++) {
         const port = await freePort();
         const nodeDir = join(dir, String(port));
         await mkdir(nodeDir);
-        const child = spawn(
-          "redis-server",
-          [
-            "--port",
-            String(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            nodeDir,
-            "--cluster-enabled",
-            "yes",
-            "--cluster-config-file",
-            "nodes.conf",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-          ],
-          { stdio: ["ignore", "ignore", "inherit"] },
-        );
-        endWithThisProcess(child);
-        ports.push(port);
-        children.push(child);
-        await waitForPort(port, 5000, () => child.exitCode !== null);
+        const node = await RedisNode.start(port, [
+          "--port",
+          String(port),
+          "--bind",
+          "127.0.0.1",
+          "--dir",
+          nodeDir,
+          "--cluster-enabled",
+          "yes",
+          "--cluster-config-file",
+          "nodes.conf",
+          "--cluster-node-timeout",
+          String(options.nodeTimeoutMs ?? 15_000),
+          "--save",
+          "",
+          "--appendonly",
+          "no",
+        ]);
+        cluster.nodes.push(node);
       }
       await run("redis-cli", [
         "--cluster",
         "create",
-        ...ports.map((port) => `127.0.0.1:${port}`),
+        ...cluster.ports.map((port) => `127.0.0.1:${port}`),
         "--cluster-replicas",
-        "0",
+        String(replicas),
         "--cluster-yes",
       ]);
-      await cluster.waitHealthy(10_000);
+      await cluster.waitHealthy(15_000, masters * (1 + replicas));
       return cluster;
     } catch (error) {
       await cluster.close();
@@ -76,15 +78,77 @@ export class RedisClusterServer {
     }
   }
 
-  /** Every node says cluster_state:ok (all slots covered and agreed). */
-  private async waitHealthy(timeoutMs: number): Promise<void> {
+  /** The nodes that serve slots as masters now. */
+  async masters(): Promise<RedisNode[]> {
+    const live = this.nodes.find((node) => node.running);
+    if (live === undefined) return [];
+    const { stdout } = await run("redis-cli", ["-p", String(live.port), "cluster", "nodes"]);
+    const ports = stdout
+      .trim()
+      .split("\n")
+      .map((line) => line.split(" "))
+      .filter(
+        ([, , flags, , , , , , ...ranges]) =>
+          flags?.includes("master") && !flags.includes("fail") && ranges.length > 0,
+      )
+      .map(([, address]) => Number(address?.split("@")[0]?.split(":")[1]));
+    return this.nodes.filter((node) => ports.includes(node.port));
+  }
+
+  /** The node that is master of the key's slot now, as the running nodes see it. */
+  async masterOf(key: string): Promise<RedisNode> {
+    const live = this.nodes.find((node) => node.running);
+    if (live === undefined) throw new Error("no node runs");
+    const port = String(live.port);
+    const slot = Number((await run("redis-cli", ["-p", port, "cluster", "keyslot", key])).stdout);
+    const { stdout } = await run("redis-cli", ["-p", port, "cluster", "nodes"]);
+    for (const line of stdout.trim().split("\n")) {
+      const [, address, flags, , , , , , ...ranges] = line.split(" ");
+      if (!flags?.includes("master") || flags.includes("fail")) continue;
+      const owns = ranges.some((range) => {
+        const [from, to] = range.split("-").map(Number);
+        return from !== undefined && slot >= from && slot <= (to ?? from);
+      });
+      const nodePort = Number(address?.split("@")[0]?.split(":")[1]);
+      const node = this.nodes.find((candidate) => candidate.port === nodePort);
+      if (owns && node !== undefined) return node;
+    }
+    throw new Error(`no master serves the slot of ${key}`);
+  }
+
+  /** `kill -9` of the master of the key's slot; resolves with the node killed. */
+  async killMasterOf(key: string): Promise<RedisNode> {
+    const master = await this.masterOf(key);
+    await master.stop("SIGKILL");
+    return master;
+  }
+
+  /** Resolves once a running node other than `old` serves the key's slot and the cluster is ok. */
+  async waitFailover(key: string, old: RedisNode, timeoutMs: number): Promise<RedisNode> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const master = await this.masterOf(key).catch(() => undefined);
+      if (master !== undefined && master !== old && master.running) {
+        await this.waitHealthy(Math.max(0, deadline - Date.now()));
+        return master;
+      }
+      if (Date.now() > deadline) throw new Error("the Redis Cluster did not fail over");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** Every running node says cluster_state:ok (all slots covered and agreed) and knows them all. */
+  private async waitHealthy(timeoutMs: number, known = 0): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const states = await Promise.all(
-        this.ports.map(async (port) => {
-          const { stdout } = await run("redis-cli", ["-p", String(port), "cluster", "info"]);
-          return stdout.includes("cluster_state:ok");
-        }),
+        this.nodes
+          .filter((node) => node.running)
+          .map(async (node) => {
+            const { stdout } = await run("redis-cli", ["-p", String(node.port), "cluster", "info"]);
+            const nodes = Number(/cluster_known_nodes:(\d+)/.exec(stdout)?.[1] ?? 0);
+            return stdout.includes("cluster_state:ok") && nodes >= known;
+          }),
       );
       if (states.every(Boolean)) return;
       if (Date.now() > deadline) throw new Error("the Redis Cluster did not become healthy");
@@ -94,19 +158,7 @@ export class RedisClusterServer {
 
   /** Stops every node and removes the folder. Safe to call twice. */
   async close(): Promise<void> {
-    await Promise.all(
-      this.children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) {
-              resolve();
-              return;
-            }
-            child.once("exit", () => resolve());
-            child.kill("SIGKILL");
-          }),
-      ),
-    );
+    await Promise.all(this.nodes.map((node) => node.stop("SIGKILL")));
     await rm(this.dir, { recursive: true, force: true });
   }
 }

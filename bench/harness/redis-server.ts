@@ -2,8 +2,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, portAccepts } from "./ports.ts";
-import { endWithThisProcess } from "./reaper.ts";
+import {
+  endWithThisProcess,
+  freePort,
+  portAccepts,
+  terminate,
+  waitUntil,
+} from "../../src/process/index.ts";
 
 /**
  * A real `redis-server` of our own, on a free port, in a temporary folder,
@@ -65,10 +70,7 @@ export class RedisServer {
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.kill(signal);
-    await exited;
+    if (child !== undefined) await terminate(child, 5000, signal);
   }
 
   async restart(): Promise<void> {
@@ -89,13 +91,10 @@ export async function waitForPort(
   timeoutMs: number,
   gaveUp: () => boolean = () => false,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await portAccepts(port);
-    if (ok) return;
-    if (gaveUp()) throw new Error(`process for port ${port} exited before listening`);
-    if (Date.now() > deadline)
-      throw new Error(`nothing listened on port ${port} in ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  await waitUntil(() => portAccepts(port), {
+    timeoutMs,
+    intervalMs: 25,
+    what: `the process for port ${port}`,
+    gaveUp: () => (gaveUp() ? "exited before listening" : undefined),
+  });
 }

@@ -15,6 +15,11 @@ export interface ClientSpec {
   /** A logged-in session shared with other clients (name and value of the cookie). */
   cookie: { name: string; value: string };
   rooms: string[];
+  /**
+   * Other instances to reconnect to when `url` fails (clients that connect
+   * straight to the instances, without the router). @default none
+   */
+  fallbackUrls?: string[];
 }
 
 /** What the coordinator asks a worker; every request gets exactly one reply. */
@@ -86,6 +91,8 @@ export interface Receipts {
   otherInstances: HistogramData;
   /** CPU seconds this worker has used since it started. */
   cpuSeconds: number;
+  /** Presence frames the clients received in this window (a batch, or one per-user event). */
+  presenceFrames: number;
   /** Sends made in this window. */
   sent: number;
 }

@@ -12,6 +12,7 @@ export class Tally {
   sendErrors = 0;
   resets = 0;
   sent = 0;
+  presenceFrames = 0;
   /** CPU seconds of the workers added together (a worker reports its own in `receipts`). */
   cpuSeconds = 0;
   readonly latency = new Histogram();
@@ -28,6 +29,7 @@ export class Tally {
     this.sendErrors += r.sendErrors;
     this.resets += r.resets;
     this.sent += r.sent;
+    this.presenceFrames += r.presenceFrames;
     this.cpuSeconds += r.cpuSeconds;
     this.latency.merge(r.latency);
     this.toServer.merge(r.toServer);
@@ -45,6 +47,7 @@ export class Tally {
       sendErrors: this.sendErrors,
       resets: this.resets,
       sent: this.sent,
+      presenceFrames: this.presenceFrames,
       latency: this.latency.toData(),
       toServer: this.toServer.toData(),
       fromServer: this.fromServer.toData(),

@@ -55,7 +55,7 @@ interface StormRecord {
 
 /** Every client this worker made, by local index; closed ones leave a hole. */
 const clients: (BenchClient | undefined)[] = [];
-let window = { tag: "", step: -1 };
+let currentWindow = { tag: "", step: -1 };
 let seen: (SeenMessages | undefined)[] = [];
 let receipts = new Tally();
 let seq = 0;
@@ -73,7 +73,7 @@ const hooks: ClientHooks = {
     const at = now();
     const stamp = readStamp(text);
     if (stamp === undefined) return;
-    if (stamp.tag !== window.tag || stamp.step !== window.step) {
+    if (stamp.tag !== currentWindow.tag || stamp.step !== currentWindow.step) {
       // An earlier window's message: late when it arrives live, history when in a reload.
       if (!replayed) receipts.late += 1;
       return;
@@ -114,10 +114,13 @@ const hooks: ClientHooks = {
   reset() {
     receipts.resets += 1;
   },
+  presence() {
+    receipts.presenceFrames += 1;
+  },
 };
 
 /** An error with its cause, which says why for Node's "fetch failed" (a reset, a timeout). */
-function describe(error: unknown): string {
+function describeError(error: unknown): string {
   const cause = error instanceof Error ? error.cause : undefined;
   if (cause === undefined) return String(error);
   const code = typeof cause === "object" && cause !== null && "code" in cause ? cause.code : "";
@@ -148,7 +151,7 @@ async function connect(request: Extract<WorkerRequest, { kind: "connect" }>) {
       await Promise.race([client.start(), timeout]);
       connected += 1;
     } catch (error) {
-      if (errors.length < 5) errors.push(`client ${client.spec.index}: ${describe(error)}`);
+      if (errors.length < 5) errors.push(`client ${client.spec.index}: ${describeError(error)}`);
     } finally {
       clearTimeout(timer);
     }
@@ -194,8 +197,8 @@ function send(group: string, count: number, durationMs: number): Promise<SendRes
         const rooms = client.spec.rooms;
         const room = rooms[result.sent % rooms.length] ?? "lobby";
         const text = stampText({
-          tag: window.tag,
-          step: window.step,
+          tag: currentWindow.tag,
+          step: currentWindow.step,
           worker: WORKER,
           seq: seq++,
           sentAt: now(),
@@ -244,7 +247,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
     case "connect":
       return connect(request);
     case "begin":
-      window = { tag: request.tag, step: request.step };
+      currentWindow = { tag: request.tag, step: request.step };
       seen = clients.map((c) => (c === undefined ? undefined : new SeenMessages()));
       receipts = new Tally();
       seq = 0;

@@ -72,7 +72,8 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? "/").split("?")[0];
-  if (req.method === "GET" && path === "/healthz") {
+  // /readyz too: HAProxy's health check asks it (npm run bench -- --router haproxy).
+  if (req.method === "GET" && (path === "/healthz" || path === "/readyz")) {
     json(res, 200, { status: "ok", instance: env.instanceId, sockets, messages, draining: false });
     return;
   }

@@ -152,7 +152,8 @@ const io = new Server(httpServer, {
   adapter: createAdapter(pub, sub, { key: "plain:sio" }),
 });
 
-app.get("/healthz", (_req, res) => {
+// /readyz too: HAProxy's health check asks it (npm run bench -- --router haproxy).
+app.get(["/healthz", "/readyz"], (_req, res) => {
   res.json({
     status: "ok",
     instance: env.instanceId,

@@ -388,6 +388,88 @@ export function stormSection(report: BenchReport): string {
   ].join("\n");
 }
 
+export function bigRoomSection(report: BenchReport): string {
+  const c = report.config.bigroom;
+  const rows: string[][] = [];
+  for (const system of SYSTEMS) {
+    const r = report.systems[system]?.bigroom;
+    if (r === undefined) continue;
+    for (const round of [r.oneRoom, r.manyRooms]) {
+      const s = round.storm;
+      rows.push([
+        system,
+        int(round.rooms),
+        int(round.connected),
+        msText(round.connectSeconds * 1000),
+        int(round.joinAck.bytes),
+        `${int(round.joinAck.members)} of ${int(round.joinAck.memberCount)}`,
+        round.broadcast === undefined ? DASH : msText(round.broadcast.latency.max),
+        round.broadcast === undefined ? DASH : msText(round.broadcast.latency.p50),
+        int(s.affected),
+        int(s.reconnected),
+        msText(s.reconnect.p50),
+        msText(s.reconnect.p99),
+        msText(s.reconnect.max),
+        int(s.expected),
+        int(s.lost),
+        int(s.duplicates),
+        int(s.presenceFrames),
+        twoDecimals(round.presenceFramesPerRejoin),
+        twoDecimals(round.presenceFramesPerMember),
+        int(round.windows),
+        cores(s.cores.machine),
+      ]);
+    }
+  }
+  const sw = report.systems.switchboard?.bigroom;
+  return [
+    "## 5. Big room",
+    "",
+    `${int(c.clients)} connections, each a user of its own (Switchboard; plain's share the run's logins: it has no presence), ` +
+      "connect straight to the 3 instances' ports, all in one room; then the same number, new ones, spread over " +
+      `${c.rooms} rooms. In each round: the JSON size of one more user's \`room:join\` acknowledgement in a full room ` +
+      "(and the members it names, of the room's count); in the one-room round, the time until one message reached everyone; " +
+      `then a reconnect storm: the instance holding a third of the clients gets SIGKILL while the rooms chat at ${c.ratePerRoom} ` +
+      "message(s) per room and second (the same per client in both rounds), and its clients reconnect straight to the " +
+      "other instances (each picks one at random). Times run from the kill until a client is connected again with its room " +
+      "joined and caught up. Presence frames are those the clients received while the storm was measured (from the first " +
+      "send before the kill to the end); windows are the 250 ms presence windows from the kill until everyone was back.",
+    "",
+    table(
+      [
+        "system",
+        "rooms",
+        "connected",
+        "connect ms",
+        "join ack bytes",
+        "members in ack",
+        "one message to all ms",
+        "its p50 ms",
+        "on killed instance",
+        "back",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "deliveries expected",
+        "lost",
+        "duplicated",
+        "presence frames",
+        "per rejoin",
+        "per member",
+        "windows",
+        "machine cores",
+      ],
+      rows,
+    ),
+    "",
+    `Switchboard, one room against ${c.rooms} rooms, storm p99: ` +
+      ratio(sw?.oneRoom.storm.reconnect.p99, sw?.manyRooms.storm.reconnect.p99) +
+      "; p50: " +
+      ratio(sw?.oneRoom.storm.reconnect.p50, sw?.manyRooms.storm.reconnect.p50) +
+      ".",
+  ].join("\n");
+}
+
 export function targetsSection(checks: TargetCheck[]): string {
   return [
     "## Targets",
@@ -416,7 +498,7 @@ export function errorsSection(report: BenchReport): string {
 
 /** The tables only, for the console. */
 export function tablesText(report: BenchReport): string {
-  const ran = (scenario: "throughput" | "latency" | "connections" | "storm") =>
+  const ran = (scenario: "throughput" | "latency" | "connections" | "storm" | "bigroom") =>
     SYSTEMS.some((s) => report.systems[s]?.[scenario] !== undefined);
   return [
     targetsSection(targets(report)),
@@ -424,20 +506,35 @@ export function tablesText(report: BenchReport): string {
     ran("latency") ? latencySection(report) : "",
     ran("connections") ? connectionsSection(report) : "",
     ran("storm") ? stormSection(report) : "",
+    ran("bigroom") ? bigRoomSection(report) : "",
     errorsSection(report),
   ]
     .filter((s) => s !== "")
     .join("\n\n");
 }
 
+/** What the clients went through; reports from before `--router` went through the dev router. */
+function routerLine(report: BenchReport): string {
+  const router: string = report.config.router ?? "dev";
+  return router === "haproxy"
+    ? "Router: **HAProxy** (Debian's, from `deploy/haproxy.cfg`, its servers the instances the supervisor started); its CPU is what the tables call the router's."
+    : "Router: the supervisor's sticky router (`src/router/`, in the supervisor's process); its CPU is what the tables call the router's.";
+}
+
 export function markdownReport(report: BenchReport, svgName: string): string {
   const m = report.machine;
+  const args = [
+    report.profile === "full" ? "" : ` --${report.profile}`,
+    (report.config.router ?? "dev") === "dev" ? "" : ` --router ${report.config.router}`,
+  ].join("");
   return [
     `# Switchboard benchmark: ${report.date.slice(0, 10)} (${report.profile} run)`,
     "",
     `Commit ${report.commit}. Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}, Redis ${m.redis}. ` +
       `Cores busy before the run (other work on the machine): ${cores(report.backgroundCores)}. ` +
-      `The run took ${Math.round(report.durationSeconds)} s (\`npm run bench${report.profile === "full" ? "" : ` -- --${report.profile}`}\`).`,
+      `The run took ${Math.round(report.durationSeconds)} s (\`npm run bench${args === "" ? "" : ` --${args}`}\`).`,
+    "",
+    routerLine(report),
     "",
     "Systems: **switchboard** (this repository), **plain** (`bench/references/plain-server.ts`: Socket.IO 4.8, " +
       "@socket.io/redis-adapter, express-session + connect-redis, no history), **ceiling** " +

@@ -5,10 +5,14 @@ import { markdownReport, tablesText } from "./markdown.ts";
 import { chartSvg } from "./svg.ts";
 import { targets } from "./targets.ts";
 
-/** `<date>` for a full run, `<date>-quick` / `<date>-tiny` for the others. */
+/**
+ * `<date>` for a full run, `<date>-quick` / `<date>-tiny` for the others,
+ * with `-haproxy` after it for a run through HAProxy.
+ */
 export function reportName(report: BenchReport): string {
   const day = report.date.slice(0, 10);
-  return report.profile === "full" ? day : `${day}-${report.profile}`;
+  const name = report.profile === "full" ? day : `${day}-${report.profile}`;
+  return (report.config.router ?? "dev") === "haproxy" ? `${name}-haproxy` : name;
 }
 
 /** NaN and Infinity have no JSON form: they are written as null. */

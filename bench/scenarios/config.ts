@@ -1,6 +1,8 @@
 import type { SystemName } from "../load/ipc.ts";
 
-export const SCENARIOS = ["throughput", "latency", "connections", "storm"] as const;
+export const SCENARIOS = ["throughput", "latency", "connections", "storm", "bigroom"] as const;
+export const ROUTERS = ["dev", "haproxy"] as const;
+export type RouterName = (typeof ROUTERS)[number];
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** Every knob of one benchmark run. */
@@ -13,6 +15,12 @@ export interface BenchConfig {
   /** Logins created per system and shared by all clients (one scrypt each). */
   sessions: number;
   instances: number;
+  /**
+   * What the clients connect through: the supervisor's own sticky router
+   * ("dev", what npm start runs), or a real HAProxy from deploy/haproxy.cfg
+   * in front of the same instances ("haproxy"). @default "dev"
+   */
+  router: RouterName;
   /** Longest wait for a quiet machine before each cluster starts (0: do not wait). */
   quietWaitMs: number;
   throughput: {
@@ -68,6 +76,20 @@ export interface BenchConfig {
      */
     warmup: boolean;
   };
+  /** Scenario 5: one big room against the same clients in many rooms (`runBigRoom`). */
+  bigroom: {
+    /** Connections, each its own user (Switchboard; the references share the run's logins). */
+    clients: number;
+    /** Rooms of the comparison round (the first round has one). */
+    rooms: number;
+    /** Messages sent per second per room through the storm: the same per member in both rounds. */
+    ratePerRoom: number;
+    concurrency: number;
+    connectTimeoutMs: number;
+    calmMs: number;
+    maxWaitMs: number;
+    drainMs: number;
+  };
 }
 
 const QUIET_WAIT_MS = 60_000;
@@ -78,10 +100,12 @@ export function fullConfig(): BenchConfig {
   return {
     profile: "full",
     systems: [...ALL_SYSTEMS],
-    scenarios: [...SCENARIOS],
+    // The big room runs when asked for (--scenarios bigroom): it alone takes longer than the rest.
+    scenarios: SCENARIOS.filter((s) => s !== "bigroom"),
     workers: 4,
     sessions: 200,
     instances: 3,
+    router: "dev",
     quietWaitMs: QUIET_WAIT_MS,
     throughput: {
       clients: 1000,
@@ -105,52 +129,67 @@ export function fullConfig(): BenchConfig {
       drainMs: 10_000,
       warmup: true,
     },
+    bigroom: {
+      clients: 10_000,
+      rooms: 100,
+      ratePerRoom: 1,
+      concurrency: 400,
+      connectTimeoutMs: 300_000,
+      calmMs: 3000,
+      maxWaitMs: 60_000,
+      drainMs: 20_000,
+    },
+  };
+}
+
+/** Each scenario's section, with only the knobs that differ from the full run. */
+type Section = "throughput" | "latency" | "connections" | "storm" | "bigroom";
+type Overrides = Partial<Omit<BenchConfig, Section>> & {
+  [S in Section]?: Partial<BenchConfig[S]>;
+};
+
+/** The full run with some knobs changed: a smaller run says only how it differs. */
+function derive(overrides: Overrides): BenchConfig {
+  const base = fullConfig();
+  return {
+    ...base,
+    ...overrides,
+    throughput: { ...base.throughput, ...overrides.throughput },
+    latency: { ...base.latency, ...overrides.latency },
+    connections: { ...base.connections, ...overrides.connections },
+    storm: { ...base.storm, ...overrides.storm },
+    bigroom: { ...base.bigroom, ...overrides.bigroom },
   };
 }
 
 export function quickConfig(): BenchConfig {
-  return {
+  return derive({
     profile: "quick",
-    systems: [...ALL_SYSTEMS],
-    scenarios: [...SCENARIOS],
     workers: 2,
     sessions: 20,
-    instances: 3,
     quietWaitMs: 20_000,
     throughput: {
       clients: 200,
-      rooms: 10,
       stepMs: 1000,
       startRate: 200,
       maxRate: 6400,
       refineSteps: 2,
-      p99LimitMs: 250,
       drainMs: 2000,
       warmupMs: 500,
     },
-    latency: { durationMs: 2000, rounds: 2, fallbackRate: 100 },
+    latency: { durationMs: 2000, rounds: 2 },
     connections: { clients: 600, concurrency: 200, timeoutMs: 60_000, idleMs: 500 },
-    storm: {
-      clients: 300,
-      rooms: 10,
-      rate: 10,
-      calmMs: 500,
-      maxWaitMs: 15_000,
-      drainMs: 5000,
-      warmup: true,
-    },
-  };
+    storm: { clients: 300, rooms: 10, rate: 10, calmMs: 500, maxWaitMs: 15_000, drainMs: 5000 },
+    bigroom: { clients: 1200, rooms: 12, concurrency: 200, calmMs: 1000, maxWaitMs: 30_000 },
+  });
 }
 
 /** The smallest run that still exercises every part: for the test. */
 export function tinyConfig(): BenchConfig {
-  return {
+  return derive({
     profile: "tiny",
-    systems: [...ALL_SYSTEMS],
-    scenarios: [...SCENARIOS],
     workers: 2,
     sessions: 2,
-    instances: 3,
     quietWaitMs: 0,
     throughput: {
       clients: 12,
@@ -160,20 +199,21 @@ export function tinyConfig(): BenchConfig {
       maxRate: 20,
       refineSteps: 0,
       fixedRates: [20],
-      p99LimitMs: 250,
       drainMs: 3000,
       warmupMs: 0,
     },
     latency: { durationMs: 1000, rounds: 1, fallbackRate: 20 },
     connections: { clients: 24, concurrency: 24, timeoutMs: 20_000, idleMs: 200 },
-    storm: {
-      clients: 12,
-      rooms: 3,
-      rate: 10,
+    storm: { clients: 12, rooms: 3, rate: 10, calmMs: 500, maxWaitMs: 10_000, drainMs: 5000 },
+    bigroom: {
+      clients: 24,
+      rooms: 4,
+      ratePerRoom: 2,
+      concurrency: 24,
+      connectTimeoutMs: 20_000,
       calmMs: 500,
       maxWaitMs: 10_000,
       drainMs: 5000,
-      warmup: true,
     },
-  };
+  });
 }

@@ -143,6 +143,8 @@ export interface StormResult {
   whileDisconnected: number;
   sendErrors: number;
   resets: number;
+  /** Presence frames the clients received from the first send to the end (absent before 2026-12-05). */
+  presenceFrames?: number;
   /** Cores used from the kill until every client was back. */
   cores: CoresUsed;
   /** CPU of the instances (ms) per client that came back, from the kill until all were back. */
@@ -159,11 +161,36 @@ export interface StormResult {
   };
 }
 
+/** One round of the big-room scenario: the clients in one room, or spread over many. */
+export interface BigRoomRound {
+  rooms: number;
+  connected: number;
+  failed: number;
+  connectSeconds: number;
+  /** One `room:join` acknowledgement in a full room: its JSON's bytes, the members it named, the room's count. */
+  joinAck: { bytes: number; members: number; memberCount: number };
+  /** One message to every client (the one-room round). */
+  broadcast?: { expected: number; delivered: number; latency: LatencySummary };
+  storm: StormResult;
+  /** Presence frames the clients received in the storm, per client that came back. */
+  presenceFramesPerRejoin: number;
+  /** The same per connected client, and the presence windows the storm lasted. */
+  presenceFramesPerMember: number;
+  windows: number;
+}
+
+export interface BigRoomResult {
+  clients: number;
+  oneRoom: BigRoomRound;
+  manyRooms: BigRoomRound;
+}
+
 export interface SystemResults {
   throughput?: ThroughputResult;
   latency?: LatencyResult;
   connections?: ConnectionsResult;
   storm?: StormResult;
+  bigroom?: BigRoomResult;
   errors: { scenario: string; message: string }[];
 }
 

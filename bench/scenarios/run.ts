@@ -11,6 +11,7 @@ import {
 import type { SystemName } from "../load/ipc.ts";
 import { LoadGenerator } from "../load/load-generator.ts";
 import { now } from "../load/stamp.ts";
+import { runBigRoom } from "./bigroom.ts";
 import { onInterrupt } from "./cleanup.ts";
 import type { BenchConfig, ScenarioName } from "./config.ts";
 import { runConnections } from "./connections.ts";
@@ -111,7 +112,7 @@ export async function runBench(config: BenchConfig, options: RunOptions): Promis
       try {
         const system = await RunningSystem.start(
           name,
-          { instances: config.instances, sessions: config.sessions },
+          { instances: config.instances, sessions: config.sessions, router: config.router },
           log,
         );
         systems.set(name, system);
@@ -163,12 +164,13 @@ export async function runBench(config: BenchConfig, options: RunOptions): Promis
     };
     const running = names.filter((name) => systems.has(name));
     /** A scenario that each system runs alone, one after the other. */
-    const eachAlone = async <S extends "connections" | "storm">(
+    const eachAlone = async <S extends "connections" | "storm" | "bigroom">(
       scenario: S,
       run: (ctx: ScenarioContext) => Promise<NonNullable<SystemResults[S]>>,
+      who: SystemName[] = running,
     ) => {
       log(`\n${scenario}`);
-      for (const name of running) {
+      for (const name of who) {
         await profiled([name], scenario, async () => {
           try {
             results(name)[scenario] = await run(context(name, scenario));
@@ -229,6 +231,15 @@ export async function runBench(config: BenchConfig, options: RunOptions): Promis
 
     // 4. Last, each system alone: it kills an instance.
     if (wanted("storm")) await eachAlone("storm", runStorm);
+
+    // 5. The big room, each system alone; the ceiling's users speak no Socket.IO, and it has no rooms to compare.
+    if (wanted("bigroom")) {
+      await eachAlone(
+        "bigroom",
+        runBigRoom,
+        running.filter((name) => name !== "ceiling"),
+      );
+    }
   } finally {
     await load.closeClients().catch(() => {});
     for (const system of systems.values()) await system.stop().catch(() => {});

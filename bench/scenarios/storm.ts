@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { ClusterInstance } from "../harness/cluster-process.ts";
 import { startCpuProfile, stopCpuProfile } from "../harness/proc-stats.ts";
-import type { SendResult } from "../load/ipc.ts";
+import type { ClientSpec, ConnectResult, SendResult } from "../load/ipc.ts";
 import { now } from "../load/stamp.ts";
 import {
   cpuMeter,
@@ -66,7 +66,7 @@ async function startedSince(ctx: ScenarioContext, before: Set<string>): Promise<
  * One storm, the first or the measured one (each in rooms of its own): kills
  * `prefer` when it holds clients, else the instance holding the most.
  */
-async function stormRound(
+function stormRound(
   ctx: ScenarioContext,
   round: "first" | "measured",
   prefer?: string,
@@ -74,24 +74,64 @@ async function stormRound(
   const settings = ctx.config.storm;
   const measured = round === "measured";
   const clients = routerClients(ctx, settings.clients, settings.rooms, measured ? "s" : "w");
-  const connect = await ctx.load.connect(clients, {
-    concurrency: 100,
-    timeoutMs: 60_000,
+  return stormOf(ctx, clients, {
+    ...settings,
+    label: measured ? "" : " (first storm)",
+    profile: measured,
+    connect: { concurrency: 100, timeoutMs: 60_000 },
+    ...(prefer === undefined ? {} : { prefer }),
   });
+}
+
+/** How one storm runs; `runStorm` and the big room (`runBigRoom`) each set it. */
+export interface StormOptions {
+  rooms: number;
+  /** Messages sent per second, all clients together. */
+  rate: number;
+  calmMs: number;
+  maxWaitMs: number;
+  drainMs: number;
+  connect: { concurrency: number; timeoutMs: number };
+  /** Said after the system's name in the log. */
+  label: string;
+  /** The instance to kill when it holds clients (else the one holding the most). */
+  prefer?: string;
+  /** Whether CPU profiles are taken (with --profile). */
+  profile: boolean;
+  /** The measurement window's step (a scenario that measured before in its tag takes another). */
+  step?: number;
+  /** Runs once the clients are connected, before the storm starts (the big room measures there). */
+  connected?: (connect: ConnectResult) => Promise<void>;
+}
+
+/**
+ * Connects the clients, lets them chat, kills an instance and measures how
+ * each of its clients came back and whether every member of every room
+ * showed every message once; closes the clients at the end.
+ */
+export async function stormOf(
+  ctx: ScenarioContext,
+  clients: ClientSpec[],
+  settings: StormOptions,
+): Promise<StormResult> {
+  const measured = settings.profile;
+  const connect = await ctx.load.connect(clients, settings.connect);
   if (connect.failed > 0) {
     throw new Error(`${connect.failed} clients did not connect: ${connect.errors.join("; ")}`);
   }
+  const prefer = settings.prefer;
   const [victim, held] =
     prefer !== undefined && (connect.byInstance[prefer] ?? 0) > 0
       ? [prefer, connect.byInstance[prefer]]
       : (Object.entries(connect.byInstance).sort((a, b) => b[1] - a[1])[0] ?? []);
   if (victim === undefined) throw new Error("no instance holds a client");
   ctx.log(
-    `  ${ctx.system.name}${measured ? "" : " (first storm)"}: ${connect.connected} clients (${Object.values(connect.byInstance).join(" / ")}); killing ${victim} (${held})`,
+    `  ${ctx.system.name}${settings.label}: ${connect.connected} clients (${Object.values(connect.byInstance).join(" / ")}); killing ${victim} (${held})`,
   );
+  await settings.connected?.(connect);
 
   await settle(ctx);
-  await ctx.load.begin(ctx.tag, 0);
+  await ctx.load.begin(ctx.tag, settings.step ?? 0);
   await ctx.load.watch();
   const sent: SendResult = { sent: 0, sentByRoom: {}, whileDisconnected: 0, lagMs: 0 };
   const chat = async (ms: number) => {
@@ -170,12 +210,13 @@ async function stormRound(
     whileDisconnected: sent.whileDisconnected,
     sendErrors: receipts.sendErrors,
     resets: receipts.resets,
+    presenceFrames: receipts.presenceFrames,
     cores,
     instanceCpuMsPerReconnect: (cores.instances * stormSeconds * 1000) / Math.max(1, times.length),
     stormSeconds,
   };
   ctx.log(
-    `  ${ctx.system.name}${measured ? "" : " (first storm)"}: ${result.reconnected}/${result.affected} back, p50 ${Math.round(result.reconnect.p50)} ms, ` +
+    `  ${ctx.system.name}${settings.label}: ${result.reconnected}/${result.affected} back, p50 ${Math.round(result.reconnect.p50)} ms, ` +
       `p99 ${Math.round(result.reconnect.p99)} ms, max ${Math.round(result.reconnect.max)} ms; ` +
       `${result.lost} of ${result.expected} deliveries lost, ${result.duplicates} duplicated; ` +
       `attempts p50 ${result.attempts.p50} max ${result.attempts.max}; landed on ${JSON.stringify(landedOn)}`,

@@ -8,6 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { createClient } from "redis";
+import { MemoryBroker } from "../../src/server/store/bus/memory-bus.ts";
 import { Keys } from "../../src/server/store/keys.ts";
 import { MessageStore } from "../../src/server/store/message-store.ts";
 import { RedisServer } from "../harness/redis-server.ts";
@@ -42,7 +43,9 @@ const redis = createClient({ url: server.url });
 try {
   await redis.connect();
   const send = <T>(args: string[]) => redis.sendCommand(args) as Promise<T>;
-  const store = new MessageStore(send, new Keys("sb"), history);
+  // Nobody listens: the figure is what Redis keeps, and a publish keeps nothing.
+  const bus = new MemoryBroker().bus(() => {});
+  const store = new MessageStore(send, new Keys("sb"), history, bus);
   let n = 0;
   const append = async (count: number) => {
     // A few in flight per room, as several senders would have.

@@ -7,9 +7,12 @@
  *   restart [--rolling]  new instances for all (at once, or one at a time)
  *   scale N              run N instances (scaling down drains first)
  *
- * The router is ROUTER_URL, or --url URL, or http://127.0.0.1:3000.
+ * The router is --url URL, else ROUTER_URL, else the one of the cluster that
+ * `npm start` runs from this folder (its port is in DATA_DIR/cluster.json).
  */
+import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { readState, stateFilePath } from "./state-file.ts";
 
 const USAGE = `usage: npm run cluster -- <command> [--url URL]
 
@@ -20,7 +23,9 @@ commands:
   restart [--rolling]  replace every instance, all at once or one at a time
   scale N              run N instances; scaling down drains the ones that go
 
-The cluster is found at --url, else ROUTER_URL, else http://127.0.0.1:3000.`;
+The cluster is found at --url, else ROUTER_URL, else from the state file of the
+cluster that npm start runs from this folder (DATA_DIR/cluster.json, DATA_DIR
+defaulting to .data).`;
 
 interface Instance {
   id: string;
@@ -30,6 +35,7 @@ interface Instance {
   startedAt: string;
   sockets: number;
   exit?: string;
+  exitedAt?: string;
 }
 
 class CliError extends Error {}
@@ -38,6 +44,40 @@ function usage(message?: string): never {
   if (message !== undefined) process.stderr.write(`${message}\n\n`);
   process.stderr.write(`${USAGE}\n`);
   process.exit(2);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** --url, else ROUTER_URL, else the router that the state file of a running `npm start` names. */
+function routerUrl(flag: string | undefined): string {
+  if (flag !== undefined) return flag;
+  const fromEnv = process.env.ROUTER_URL;
+  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+  const dataDir = resolve(process.env.DATA_DIR || ".data");
+  const file = relative(process.cwd(), stateFilePath(dataDir));
+  const state = readState(dataDir);
+  const hint = "start one with npm start, or name it with --url URL or ROUTER_URL";
+  if (state === undefined) throw new CliError(`no running cluster found (no ${file}): ${hint}`);
+  if (!processAlive(state.supervisorPid)) {
+    throw new CliError(
+      `the cluster of ${file} is not running (its supervisor, pid ${state.supervisorPid}, is gone): ${hint}`,
+    );
+  }
+  if (state.routerPort === undefined) {
+    throw new CliError(`the cluster of ${file} is still starting: try again in a moment`);
+  }
+  const host = state.routerHost;
+  // A wildcard address listens on every interface, this machine's loopback included.
+  const wildcard = host === undefined || host === "0.0.0.0" || host === "::";
+  const shown = wildcard ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  return `http://${shown}:${state.routerPort}`;
 }
 
 async function call(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
@@ -79,11 +119,38 @@ function ago(iso: string): string {
   return `${Math.floor(seconds / 3600)}h${Math.floor((seconds % 3600) / 60)}m`;
 }
 
+/** How many recently exited instances `status` names below the table. */
+const EXITED_SHOWN = 5;
+
+/** The live instances as a table, then the few that exited lately on one line each. */
+function statusText(instances: Instance[]): string {
+  const live = instances.filter((i) => i.state !== "exited");
+  const gone = instances
+    .filter((i) => i.state === "exited")
+    .sort((a, b) => Date.parse(b.exitedAt ?? "") - Date.parse(a.exitedAt ?? ""))
+    .slice(0, EXITED_SHOWN);
+  const lines = [table(live)];
+  if (gone.length > 0) {
+    lines.push("", "recently exited:");
+    for (const i of gone) {
+      const when = i.exitedAt === undefined ? "" : `, ${ago(i.exitedAt)} ago`;
+      lines.push(`  ${i.id}  ${i.exit ?? "exited"}${when}`);
+    }
+  }
+  return lines.join("\n");
+}
+
 function table(instances: Instance[]): string {
   const rows = [["ID", "STATE", "PORT", "PID", "SOCKETS", "UP"]];
   for (const i of instances) {
-    const up = i.state === "exited" ? (i.exit ?? "") : ago(i.startedAt);
-    rows.push([i.id, i.state, String(i.port), String(i.pid ?? ""), String(i.sockets), up]);
+    rows.push([
+      i.id,
+      i.state,
+      String(i.port),
+      String(i.pid ?? ""),
+      String(i.sockets),
+      ago(i.startedAt),
+    ]);
   }
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length))) ?? [];
   return rows
@@ -115,15 +182,15 @@ function readArgs() {
 async function main(): Promise<void> {
   const { values, positionals } = readArgs();
   if (values.help === true) usage();
-  const base = values.url ?? process.env.ROUTER_URL ?? "http://127.0.0.1:3000";
   const [command, argument, ...rest] = positionals;
   if (rest.length > 0) usage(`unexpected arguments: ${rest.join(" ")}`);
+  const base = routerUrl(values.url);
 
   switch (command) {
     case "status":
     case undefined: {
       const instances = (await call(base, "GET", "/instances")) as Instance[];
-      process.stdout.write(`${table(instances)}\n`);
+      process.stdout.write(`${statusText(instances)}\n`);
       return;
     }
     case "kill":

@@ -1,10 +1,17 @@
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
-const FILES: Record<string, { file: string; type: string }> = {
-  "/": { file: "index.html", type: "text/html; charset=utf-8" },
-  "/dashboard.js": { file: "dashboard.js", type: "text/javascript; charset=utf-8" },
-  "/dashboard.css": { file: "dashboard.css", type: "text/css; charset=utf-8" },
+const here = (file: string) => new URL(`./dashboard/${file}`, import.meta.url);
+
+const FILES: Record<string, { file: URL; type: string }> = {
+  "/": { file: here("index.html"), type: "text/html; charset=utf-8" },
+  "/dashboard.js": { file: here("dashboard.js"), type: "text/javascript; charset=utf-8" },
+  "/dashboard.css": { file: here("dashboard.css"), type: "text/css; charset=utf-8" },
+  // The chat's own styles, so that the dashboard looks like the app (and works with no instance up).
+  "/app.css": {
+    file: new URL("../client/ui/app.css", import.meta.url),
+    type: "text/css; charset=utf-8",
+  },
 };
 
 /** No inline script or style anywhere, so the page runs under a strict policy. */
@@ -21,11 +28,11 @@ const CSP = [
 
 const cache = new Map<string, Buffer>();
 
-function read(file: string): Buffer {
-  let body = cache.get(file);
+function read(file: URL): Buffer {
+  let body = cache.get(file.href);
   if (body === undefined) {
-    body = readFileSync(new URL(`./dashboard/${file}`, import.meta.url));
-    cache.set(file, body);
+    body = readFileSync(file);
+    cache.set(file.href, body);
   }
   return body;
 }

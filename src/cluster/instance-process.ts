@@ -1,7 +1,17 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { delay, describeExit, type ExitInfo, exitOf, isAlive, OutputLog } from "./child-process.ts";
+import {
+  answers,
+  describeExit,
+  type ExitInfo,
+  exitOf,
+  isAlive,
+  OutputLog,
+  startFailure,
+  terminate,
+  waitUntil,
+} from "../process/index.ts";
 import { ROOT } from "./config.ts";
 
 export type InstanceState = "starting" | "running" | "draining" | "exited";
@@ -105,24 +115,12 @@ export class InstanceProcess {
 
   /** Resolves once /healthz answers 200; rejects when the process exits or time runs out. */
   async waitHealthy(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (!this.alive) {
-        const exit = await this.exited;
-        throw new Error(`instance ${this.id} exited while starting (${describeExit(exit)})`);
-      }
-      try {
-        const res = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(1000) });
-        await res.body?.cancel();
-        if (res.ok) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) {
-        throw new Error(`instance ${this.id} did not answer /healthz within ${timeoutMs} ms`);
-      }
-      await delay(100);
-    }
+    await waitUntil(() => answers(`${this.url}/healthz`), {
+      timeoutMs,
+      intervalMs: 100,
+      what: `instance ${this.id}`,
+      gaveUp: () => startFailure(this.child),
+    });
   }
 
   signal(signal: NodeJS.Signals): void {
@@ -132,13 +130,8 @@ export class InstanceProcess {
   /** SIGTERM (the instance drains), then SIGKILL after `boundMs`; resolves on exit. */
   async stop(boundMs: number): Promise<ExitInfo> {
     if (this.state !== "exited") this.state = "draining";
-    this.signal("SIGTERM");
-    const timer = setTimeout(() => this.signal("SIGKILL"), boundMs);
-    try {
-      return await this.exited;
-    } finally {
-      clearTimeout(timer);
-    }
+    await terminate(this.child, boundMs);
+    return this.exited;
   }
 
   info(): InstanceInfo {

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join, relative } from "node:path";
@@ -18,6 +19,8 @@ import { Supervisor } from "./supervisor.ts";
 
 /** Signals closer together than this are one request to stop. */
 const SIGNAL_REPEAT_MS = 1500;
+/** How often the supervisor checks that the process that started it is still there. */
+const PARENT_CHECK_MS = 1000;
 
 process.stdout.on("error", () => {});
 process.stderr.on("error", () => {});
@@ -51,6 +54,50 @@ function checkPortFree(port: number, host: string | undefined): Promise<void> {
   });
 }
 
+/** The current parent's pid where the system tells it (Linux), else undefined. */
+function currentParent(): number | undefined {
+  try {
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so count from the last ")".
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    return Number.isInteger(ppid) ? ppid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parentAlive(parent: number): boolean {
+  const now = currentParent();
+  // Re-parented (to init or a subreaper): the original parent has ended, even if not yet reaped.
+  if (now !== undefined) return now === parent;
+  try {
+    process.kill(parent, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, but another user's.
+    return (error as NodeJS.ErrnoException).code !== "ESRCH";
+  }
+}
+
+/**
+ * Calls `gone` once the parent process has ended. Whatever stops `npm start`
+ * by a pid other than ours (a container runtime, a CI script's `kill $!`)
+ * may end npm without passing the signal on; an orphan would hold Redis, the
+ * instances and the port for ever. Node's `process.ppid` is read once at
+ * start, so the original parent's pid is probed instead.
+ */
+function watchParent(gone: () => void): void {
+  const parent = process.ppid;
+  // Started by init (or a container's pid 1): there is nobody to outlive.
+  if (parent <= 1) return;
+  const timer = setInterval(() => {
+    if (parentAlive(parent)) return;
+    clearInterval(timer);
+    gone();
+  }, PARENT_CHECK_MS);
+  timer.unref();
+}
+
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadClusterConfig>;
   try {
@@ -76,6 +123,7 @@ async function main(): Promise<void> {
     writeState(dataDir, {
       supervisorPid: process.pid,
       routerPort,
+      routerHost: config.host,
       redisPid: redis?.pid,
       instancePids: supervisor?.pids() ?? [],
     });
@@ -123,6 +171,11 @@ async function main(): Promise<void> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   process.on("SIGHUP", onSignal);
+  watchParent(() => {
+    if (stopping !== undefined) return;
+    print("the process that started this one is gone");
+    onSignal("SIGHUP");
+  });
   // Whatever way this process ends, its children do not outlive it.
   process.on("exit", killAllNow);
   process.on("uncaughtException", (error) => {

@@ -3,15 +3,13 @@ import { constants } from "node:fs";
 import { access, mkdir } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import {
-  delay,
-  describeExit,
-  exitOf,
   freePort,
-  isAlive,
   OutputLog,
   portAccepts,
+  startFailure,
   terminate,
-} from "./child-process.ts";
+  waitUntil,
+} from "../process/index.ts";
 
 /** What a person needs to read when there is no Redis to use. */
 export const REDIS_MISSING_MESSAGE = `Switchboard needs Redis 7 and found no redis-server on PATH, and no REDIS_URL.
@@ -90,17 +88,14 @@ export class RedisProcess {
     child.on("error", () => {});
     const redis = new RedisProcess(child, port, dir, log);
     adopt(redis);
-    const deadline = Date.now() + (options.timeoutMs ?? 10_000);
-    while (!(await portAccepts(port))) {
-      if (!isAlive(child)) {
-        const exit = await exitOf(child);
-        throw new Error(
-          `redis-server stopped (${describeExit(exit)}):\n  ${log.tail().join("\n  ")}`,
-        );
-      }
-      if (Date.now() > deadline) throw new Error(`redis-server did not listen on port ${port}`);
-      await delay(50);
-    }
+    await waitUntil(() => portAccepts(port), {
+      timeoutMs: options.timeoutMs ?? 10_000,
+      what: "redis-server",
+      gaveUp: () => {
+        const gone = startFailure(child);
+        return gone === undefined ? undefined : `${gone}:\n  ${log.tail().join("\n  ")}`;
+      },
+    });
     return redis;
   }
 

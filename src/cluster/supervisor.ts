@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
+import { describeExit, freePort } from "../process/index.ts";
 import type { BackendRegistry } from "../router/index.ts";
-import { describeExit, freePort } from "./child-process.ts";
 import { MAX_INSTANCES } from "./config.ts";
 import { type InstanceInfo, InstanceProcess, newInstanceId } from "./instance-process.ts";
 
@@ -64,7 +64,10 @@ export class Supervisor extends EventEmitter<{ change: [] }> {
     return this.desired;
   }
 
-  /** Starts the first instances; rejects (after stopping the ones that did start) if one fails. */
+  /**
+   * Starts the first instances; rejects if one fails. The ones that did start
+   * keep running: the caller's shutdown() stops them.
+   */
   async start(): Promise<void> {
     const started = await Promise.allSettled(
       Array.from({ length: this.desired }, () => this.startOne()),

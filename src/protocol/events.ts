@@ -46,7 +46,30 @@ export interface JoinResult {
   recovered: boolean;
   /** True when a replay was cut at a page; join again with the last offset to go on. */
   more: boolean;
+  /**
+   * The first members of the room in name order, at most `MEMBERS_PAGE`;
+   * `presence:list` pages through the rest. All of them when `memberCount`
+   * is not larger.
+   */
   members: string[];
+  /** How many users are in the room (the joining one included). */
+  memberCount: number;
+}
+
+/** A page of a room's members in name order: those after `after`, at most `limit`. */
+export interface PresenceListRequest {
+  room: string;
+  after?: string;
+  limit: number;
+}
+
+export interface PresenceListResult {
+  room: string;
+  /** How many users are in the room. */
+  count: number;
+  members: string[];
+  /** True when members follow the last one of this page. */
+  more: boolean;
 }
 
 export interface SendRequest {
@@ -69,10 +92,24 @@ export interface HistoryRequest {
   limit: number;
 }
 
+/** Protocol 1: one user's join or leave (sent to clients that did not name protocol 2). */
 export interface PresenceEvent {
   room: string;
   user: string;
   state: "join" | "leave";
+}
+
+/**
+ * Protocol 2: the joins and leaves of a room that one instance saw during a
+ * short window, at most one frame per instance and window. `count` is the
+ * room's size after them. Rooms above the configured size send the count
+ * alone, without `joined` and `left`.
+ */
+export interface PresenceBatch {
+  room: string;
+  count: number;
+  joined?: string[];
+  left?: string[];
 }
 
 /**
@@ -102,11 +139,15 @@ export interface ClientLimits {
  */
 export interface HandshakeAuth {
   rooms?: JoinRequest[];
+  /** The protocol version the client speaks; 2 (or more) gets `presence:batch`. @default 1 */
+  protocol?: number;
 }
 
 export interface ReadyEvent {
   user: User;
   instance: string;
+  /** The protocol version the server speaks (absent: 1). */
+  protocol?: number;
   limits: ClientLimits;
   /**
    * Present when the handshake's `auth` asked for rooms: one `room:join`
@@ -127,6 +168,7 @@ export interface ClientToServerEvents {
   "message:send": (req: SendRequest, ack: Ack<{ message: Message }>) => void;
   history: (req: HistoryRequest, ack: Ack<{ messages: Message[] }>) => void;
   typing: (req: { room: string }) => void;
+  "presence:list": (req: PresenceListRequest, ack: Ack<PresenceListResult>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -134,6 +176,7 @@ export interface ServerToClientEvents {
   message: (msg: Message) => void;
   messages: (batch: MessageBatch) => void;
   presence: (ev: PresenceEvent) => void;
+  "presence:batch": (batch: PresenceBatch) => void;
   typing: (ev: TypingEvent) => void;
   bye: (ev: ByeEvent) => void;
 }
@@ -142,6 +185,10 @@ export interface ServerToClientEvents {
 export interface SessionResponse {
   user: User;
   instance: string;
+}
+/** `GET /api/session?probe=1` when nobody is logged in (200, where the plain request answers 401). */
+export interface SessionProbeResponse {
+  user: null;
 }
 export interface AuthResponse {
   user: User;

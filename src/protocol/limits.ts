@@ -14,3 +14,15 @@ export const REPLAY_PAGE = 200;
 export const HISTORY_PAGE_MAX = 100;
 /** Most messages one `messages` event carries. */
 export const BATCH_MAX = 100;
+/**
+ * Members a `room:join` reply names at most (the first page, in name order),
+ * and the largest page of `presence:list`: a join's reply stays small however
+ * big the room is.
+ */
+export const MEMBERS_PAGE = 100;
+
+/**
+ * The protocol this code speaks. 2: presence comes as `presence:batch` to
+ * clients that name version 2 in the handshake (see docs/protocol.md).
+ */
+export const PROTOCOL_VERSION = 2;

@@ -2,6 +2,7 @@ import { z } from "zod";
 import {
   CLIENT_ID_PATTERN,
   HISTORY_PAGE_MAX,
+  MEMBERS_PAGE,
   PASSWORD_MAX,
   PASSWORD_MIN,
   ROOM_PATTERN,
@@ -31,7 +32,10 @@ export const joinSchema = z.strictObject({
 });
 
 /** The handshake's `auth`; each room is checked as a `room:join` payload of its own. */
-export const handshakeAuthSchema = z.strictObject({ rooms: z.array(z.unknown()).optional() });
+export const handshakeAuthSchema = z.strictObject({
+  rooms: z.array(z.unknown()).optional(),
+  protocol: z.number().int().min(1).max(1000).optional(),
+});
 
 export const leaveSchema = z.strictObject({ room });
 
@@ -61,6 +65,13 @@ export const historySchema = z.strictObject({
 });
 
 export const typingSchema = z.strictObject({ room });
+
+export const presenceListSchema = z.strictObject({
+  room,
+  /** Usernames are 3-32 characters, but any name orders the page. */
+  after: z.string().min(1).max(64).optional(),
+  limit: z.number().int().min(1).max(MEMBERS_PAGE),
+});
 
 /** A readable one-line account of what was wrong, for the error message. */
 export function describeIssues(error: z.ZodError): string {

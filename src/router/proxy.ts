@@ -132,7 +132,7 @@ export class AffinityProxy {
     req: IncomingMessage,
     res: ServerResponse,
     excluded: Set<string>,
-    number: number,
+    tryNumber: number,
   ): void {
     const route = chooseRoute(
       req.headers,
@@ -165,7 +165,7 @@ export class AffinityProxy {
       if (res.writableEnded || req.socket.destroyed) return;
       const code = errorCode(err);
       const retry =
-        number === 1 &&
+        tryNumber === 1 &&
         !res.headersSent &&
         !attempt.responded &&
         !attempt.timedOut &&
@@ -173,12 +173,12 @@ export class AffinityProxy {
         code !== undefined &&
         NETWORK_ERRORS_BEFORE_RESPONSE.has(code);
       if (retry) {
-        this.dispatchWeb(req, res, excluded, number + 1);
+        this.dispatchWeb(req, res, excluded, tryNumber + 1);
         return;
       }
       if (attempt.timedOut) {
         const seconds = Math.round(this.options.proxyTimeoutMs / 1000);
-        this.report(req, backend, err, 504, number > 1);
+        this.report(req, backend, err, 504, tryNumber > 1);
         sendError(
           res,
           504,
@@ -187,7 +187,7 @@ export class AffinityProxy {
         );
         return;
       }
-      this.report(req, backend, err, 502, number > 1);
+      this.report(req, backend, err, 502, tryNumber > 1);
       sendError(res, 502, RouterErrorCode.Unavailable, "the instance could not be reached");
     });
   }

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
+import { redisFromVcap } from "./vcap-redis.ts";
 
 /**
  * Every setting of an instance, read once from the environment and validated
@@ -18,6 +19,26 @@ export interface Config {
    * cluster's shards and messages travel by sharded pub/sub. @default none
    */
   redisClusterNodes: string[];
+  /**
+   * Sentinels of a Redis master and replicas (REDIS_SENTINELS, comma-separated
+   * redis:// URLs; credentials in a URL are used for the Sentinels and the
+   * data nodes). When set, REDIS_URL is not used: every Redis use goes to the
+   * master the Sentinels name and follows it through a failover. @default none
+   */
+  redisSentinels: string[];
+  /** The master's name at the Sentinels (REDIS_SENTINEL_MASTER); required with REDIS_SENTINELS. */
+  redisSentinelMaster: string | undefined;
+  /** Which Redis topology the settings above choose, with what it needs. */
+  redis: RedisTarget;
+  /**
+   * Acknowledge a message only once at least one replica has it (WAIT), and
+   * publish it only then (REDIS_REPLICA_ACK: "auto", "on" or "off"). "auto"
+   * turns it on when the master (on a Cluster, every master) has a replica at
+   * start. @default "auto"
+   */
+  replicaAck: "auto" | "on" | "off";
+  /** How long a send waits for a replica before it answers `unavailable`. @default 500 (REDIS_REPLICA_ACK_TIMEOUT_MS) */
+  replicaAckTimeoutMs: number;
   /** Signs the session cookie. Required in production; in development one is shared through Redis. */
   sessionSecret: string | undefined;
   /** @default "JSESSIONID": the name Cloud Foundry's router keys sticky sessions on */
@@ -36,6 +57,19 @@ export interface Config {
   drainTimeoutMs: number;
   /** Interval of the presence heartbeat; entries expire after three. @default 5000 */
   presenceHeartbeatMs: number;
+  /**
+   * Joins and leaves in a room are announced together, once per this window
+   * per instance; a user who leaves and comes back within it (a reconnect)
+   * is not announced at all. @default 250
+   */
+  presenceWindowMs: number;
+  /**
+   * Rooms with more members than this announce only their count (no names),
+   * and relay no typing. @default 1000
+   */
+  presenceCountOnlyAbove: number;
+  /** Such rooms announce their count at most once per this interval per instance. @default 2000 */
+  presenceCountIntervalMs: number;
   /** How often sockets are checked against their session. @default 30000 */
   sessionCheckMs: number;
   /** @default "info" */
@@ -68,8 +102,20 @@ export interface Config {
   authAttemptsPerMinute: number;
   /** Failed logins on one name (15 minutes) before it is locked with growing back-off. @default 5 */
   authFailuresBeforeLock: number;
+  /**
+   * Opens GET /metrics to requests with `Authorization: Bearer <token>`;
+   * without it, only requests from this machine (not through a proxy) get
+   * metrics. @default none (METRICS_TOKEN, at least 16 characters)
+   */
+  metricsToken: string | undefined;
   production: boolean;
 }
+
+/** One Redis, a master and replicas behind Sentinels, or a Redis Cluster. */
+export type RedisTarget =
+  | { mode: "single"; url: string }
+  | { mode: "sentinel"; sentinels: string[]; masterName: string }
+  | { mode: "cluster"; nodes: string[] };
 
 /** An integer setting with bounds and a default, whose errors name the variable. */
 export const integer = (name: string, fallback: number, min: number, max: number) =>
@@ -105,7 +151,23 @@ const envSchema = z.object({
     /^rediss?:\/\//,
     "REDIS_CLUSTER_NODES must be redis:// URLs, comma-separated",
   ),
+  REDIS_SENTINELS: commaList(
+    /^rediss?:\/\/[^/\s]+:\d+\/?$/,
+    "REDIS_SENTINELS must be redis://host:port URLs, comma-separated",
+  ),
+  REDIS_SENTINEL_MASTER: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9_.-]{1,64}$/,
+      "REDIS_SENTINEL_MASTER must be 1-64 of A-Z, a-z, 0-9, _, . and -",
+    )
+    .optional(),
+  REDIS_REPLICA_ACK: z
+    .enum(["auto", "on", "off"], { error: "REDIS_REPLICA_ACK must be auto, on or off" })
+    .default("auto"),
+  REDIS_REPLICA_ACK_TIMEOUT_MS: integer("REDIS_REPLICA_ACK_TIMEOUT_MS", 500, 10, 60_000),
   SESSION_SECRET: z.string().min(16, "SESSION_SECRET must be at least 16 characters").optional(),
+  METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
   SESSION_COOKIE_NAME: z
     .string()
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, "SESSION_COOKIE_NAME must be a plain cookie name")
@@ -125,6 +187,9 @@ const envSchema = z.object({
     .default("sb"),
   DRAIN_TIMEOUT_MS: integer("DRAIN_TIMEOUT_MS", 10_000, 0, 600_000),
   PRESENCE_HEARTBEAT_MS: integer("PRESENCE_HEARTBEAT_MS", 5000, 100, 600_000),
+  PRESENCE_WINDOW_MS: integer("PRESENCE_WINDOW_MS", 250, 0, 10_000),
+  PRESENCE_COUNT_ONLY_ABOVE: integer("PRESENCE_COUNT_ONLY_ABOVE", 1000, 1, 10_000_000),
+  PRESENCE_COUNT_INTERVAL_MS: integer("PRESENCE_COUNT_INTERVAL_MS", 2000, 0, 600_000),
   SESSION_CHECK_MS: integer("SESSION_CHECK_MS", 30_000, 100, 3_600_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   ALLOWED_ORIGINS: commaList(
@@ -168,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       "invalid configuration:\n  - SESSION_SECRET is required when NODE_ENV=production",
     );
   }
+  const redis = redisTarget(e);
   const random = randomBytes(3).toString("hex");
   const instanceId =
     e.INSTANCE_ID ??
@@ -175,8 +241,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: e.PORT,
     host: e.HOST,
-    redisUrl: e.REDIS_URL ?? redisUrlFromVcap(e.VCAP_SERVICES) ?? "redis://127.0.0.1:6379",
+    redisUrl: redisUrlOf(e, e.REDIS_CLUSTER_NODES.length > 0 || e.REDIS_SENTINELS.length > 0),
     redisClusterNodes: e.REDIS_CLUSTER_NODES,
+    redisSentinels: e.REDIS_SENTINELS,
+    redisSentinelMaster: e.REDIS_SENTINEL_MASTER,
+    redis,
+    replicaAck: e.REDIS_REPLICA_ACK,
+    replicaAckTimeoutMs: e.REDIS_REPLICA_ACK_TIMEOUT_MS,
     sessionSecret: e.SESSION_SECRET,
     sessionCookieName: e.SESSION_COOKIE_NAME,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
@@ -186,6 +257,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keyPrefix: e.KEY_PREFIX,
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
     presenceHeartbeatMs: e.PRESENCE_HEARTBEAT_MS,
+    presenceWindowMs: e.PRESENCE_WINDOW_MS,
+    presenceCountOnlyAbove: e.PRESENCE_COUNT_ONLY_ABOVE,
+    presenceCountIntervalMs: e.PRESENCE_COUNT_INTERVAL_MS,
     sessionCheckMs: e.SESSION_CHECK_MS,
     logLevel: e.LOG_LEVEL,
     allowedOrigins: e.ALLOWED_ORIGINS,
@@ -199,60 +273,53 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     httpBodyLimit: e.HTTP_BODY_LIMIT,
     authAttemptsPerMinute: e.AUTH_ATTEMPTS_PER_MINUTE,
     authFailuresBeforeLock: e.AUTH_FAILURES_BEFORE_LOCK,
+    metricsToken: e.METRICS_TOKEN,
     production,
   };
 }
 
-const vcapRedisSchema = z.record(
-  z.string(),
-  z.array(
-    z.object({
-      tags: z.array(z.string()).optional(),
-      label: z.string().optional(),
-      credentials: z
-        .object({
-          uri: z.string().optional(),
-          url: z.string().optional(),
-          host: z.string().optional(),
-          hostname: z.string().optional(),
-          port: z.coerce.number().optional(),
-          password: z.string().optional(),
-          tls_enabled: z.boolean().optional(),
-        })
-        .optional(),
-    }),
-  ),
-);
+type Env = z.infer<typeof envSchema>;
 
-/** The first Redis service bound to the app on Cloud Foundry, as a URL. */
-export function redisUrlFromVcap(raw: string | undefined): string | undefined {
-  if (raw === undefined || raw === "") return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (cause) {
-    throw new ConfigError("invalid configuration:\n  - VCAP_SERVICES is not valid JSON", {
-      cause,
-    });
+/** Sentinels, then a Cluster, then one Redis; a half-given or doubly given topology is refused. */
+function redisTarget(e: Env): RedisTarget {
+  const problems: string[] = [];
+  const sentinels = e.REDIS_SENTINELS;
+  const master = e.REDIS_SENTINEL_MASTER;
+  if (sentinels.length > 0 && master === undefined) {
+    problems.push(
+      "REDIS_SENTINEL_MASTER is required with REDIS_SENTINELS (the monitored master's name)",
+    );
   }
-  const parsed = vcapRedisSchema.safeParse(json);
-  if (!parsed.success) return undefined;
-  for (const [label, services] of Object.entries(parsed.data)) {
-    for (const service of services) {
-      const isRedis =
-        label.includes("redis") ||
-        (service.label ?? "").includes("redis") ||
-        (service.tags ?? []).some((tag) => tag.toLowerCase().includes("redis"));
-      const c = service.credentials;
-      if (!isRedis || c === undefined) continue;
-      const direct = c.uri ?? c.url;
-      if (direct !== undefined) return direct;
-      const host = c.host ?? c.hostname;
-      if (host === undefined) continue;
-      const scheme = c.tls_enabled === true ? "rediss" : "redis";
-      const auth = c.password === undefined ? "" : `:${encodeURIComponent(c.password)}@`;
-      return `${scheme}://${auth}${host}:${c.port ?? 6379}`;
-    }
+  if (sentinels.length === 0 && master !== undefined) {
+    problems.push("REDIS_SENTINEL_MASTER needs REDIS_SENTINELS (the Sentinels' URLs)");
   }
-  return undefined;
+  if (sentinels.length > 0 && e.REDIS_CLUSTER_NODES.length > 0) {
+    problems.push("set REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both");
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+  if (sentinels.length > 0 && master !== undefined) {
+    return { mode: "sentinel", sentinels, masterName: master };
+  }
+  if (e.REDIS_CLUSTER_NODES.length > 0) return { mode: "cluster", nodes: e.REDIS_CLUSTER_NODES };
+  return { mode: "single", url: redisUrlOf(e, false) };
+}
+
+/**
+ * The Redis to use when REDIS_URL is not set: on Cloud Foundry the bound
+ * Redis service (a wrong or missing binding is a configuration error there,
+ * since no Redis listens on the container's loopback), else the local one.
+ */
+function redisUrlOf(
+  e: { REDIS_URL?: string | undefined; VCAP_SERVICES?: string | undefined },
+  cluster: boolean,
+): string {
+  if (e.REDIS_URL !== undefined) return e.REDIS_URL;
+  const local = "redis://127.0.0.1:6379";
+  if (cluster) return local;
+  const bound = redisFromVcap(e.VCAP_SERVICES);
+  if (bound === undefined) return local;
+  if (!bound.ok) throw new ConfigError(`invalid configuration:\n  - ${bound.problem}`);
+  return bound.url;
 }

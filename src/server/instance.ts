@@ -1,24 +1,24 @@
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createSessions, sessionRoom } from "./auth/session.ts";
 import type { Config } from "./config.ts";
 import { createApp } from "./http/app.ts";
-import { createSessions, resolveSessionSecret, sessionRoom } from "./http/session.ts";
 import type { Logger } from "./logger.ts";
-import {
-  type MessageFanout,
-  roomChannelFanout,
-  sharedChannelFanout,
-} from "./realtime/message-fanout.ts";
+import { createInstanceMetrics } from "./metrics/index.ts";
+import { deliverToSockets } from "./realtime/message-fanout.ts";
 import { PresenceTracker } from "./realtime/presence-tracker.ts";
 import { startSessionWatch } from "./realtime/session-watch.ts";
+import { logSockets } from "./realtime/socket-log.ts";
 import { acceptChat, createSocketServer } from "./realtime/socket-server.ts";
 import type { ChatServer } from "./realtime/types.ts";
 import { AccountStore } from "./store/account-store.ts";
+import { redisMessageBus } from "./store/bus/redis-bus.ts";
 import { Keys } from "./store/keys.ts";
 import { MessageStore } from "./store/message-store.ts";
 import { PresenceStore } from "./store/presence-store.ts";
 import { RateLimitStore } from "./store/rate-limit-store.ts";
 import { connectRedis } from "./store/redis-connection.ts";
+import { SessionStore } from "./store/session-store.ts";
 import { StorageWatch } from "./store/storage-watch.ts";
 
 /** How long one shutdown step (other than the drain) may take. */
@@ -36,25 +36,18 @@ export interface Instance {
 /** Starts one chat instance: HTTP API, pages and Socket.IO, with all state in Redis. */
 export async function startInstance(config: Config, log: Logger): Promise<Instance> {
   const keys = new Keys(config.keyPrefix);
-  const redis = await connectRedis(
-    { url: config.redisUrl, clusterNodes: config.redisClusterNodes },
-    log,
-  );
-  const secret = await resolveSessionSecret(redis, keys, config.sessionSecret);
+  const redis = await connectRedis(config.redis, log);
+  const metrics = createInstanceMetrics(redis, { token: config.metricsToken });
+  const sessionStore = new SessionStore(redis, keys, config.sessionTtlSeconds);
+  const secret = await sessionStore.sharedSecret(config.sessionSecret);
   const sessionOptions = {
     secret,
     cookieName: config.sessionCookieName,
     ttlSeconds: config.sessionTtlSeconds,
   };
-  const sessions = createSessions(redis.command, keys, sessionOptions);
+  const sessions = createSessions(sessionStore, sessionOptions);
   const storage = new StorageWatch(log);
   const send = storage.watch(redis.send);
-  const messages = new MessageStore(
-    send,
-    keys,
-    config.historySize,
-    redis.mode === "single" ? "shared" : "room",
-  );
   const accounts = new AccountStore(send, keys);
   const rateLimits = new RateLimitStore(send, keys);
   const presenceStore = new PresenceStore(
@@ -74,6 +67,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     session: sessions.middleware,
     accounts,
     redisReady: redis.isReady,
+    metrics: metrics.http,
     health: () => ({
       sockets: io?.engine.clientsCount ?? 0,
       messages: stored,
@@ -105,17 +99,33 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     maxHttpBufferSize: config.maxHttpBufferSize,
     isDraining: () => draining,
   });
-  const tracker = new PresenceTracker(presenceStore, io, log, config.presenceHeartbeatMs);
-  const fanout: MessageFanout =
-    redis.mode === "single"
-      ? await sharedChannelFanout(redis.subscriber, keys, io, log)
-      : roomChannelFanout(redis.subscriber, keys, io, log);
+  metrics.watch(io);
+  logSockets(io, log);
+  const tracker = new PresenceTracker(presenceStore, io, log, {
+    heartbeatMs: config.presenceHeartbeatMs,
+    windowMs: config.presenceWindowMs,
+    countOnlyAbove: config.presenceCountOnlyAbove,
+    countIntervalMs: config.presenceCountIntervalMs,
+  });
+  const bus = redisMessageBus(redis.pubsub, keys, deliverToSockets(io, log), log);
+  const replicaAck =
+    config.replicaAck === "on" || (config.replicaAck === "auto" && (await redis.hasReplicas()));
+  log.info({ redis: redis.mode, replicaAck }, "redis topology");
+  const messages = new MessageStore(
+    send,
+    keys,
+    config.historySize,
+    bus,
+    replicaAck
+      ? { timeoutMs: config.replicaAckTimeoutMs, required: config.replicaAck === "on" }
+      : undefined,
+  );
   acceptChat(io, {
     log,
     instanceId: config.instanceId,
     messages,
     presence: tracker,
-    fanout,
+    bus,
     redisReady: redis.isReady,
     rateLimits,
     messageRatePerSecond: config.messageRatePerSecond,
@@ -126,9 +136,10 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     onStored: () => {
       stored += 1;
       storage.stored();
+      metrics.messageStored();
     },
   });
-  const stopSessionWatch = startSessionWatch(io, redis.send, keys, log, config.sessionCheckMs);
+  const stopSessionWatch = startSessionWatch(io, sessionStore, log, config.sessionCheckMs);
   tracker.start();
 
   await new Promise<void>((resolve, reject) => {
@@ -170,8 +181,9 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     }
     await step("presence", () => tracker.stop());
     await step("sockets", () => chat.close());
-    await step("fanout", () => fanout.close());
+    await step("message bus", () => bus.close());
     await step("redis", () => redis.close());
+    metrics.close();
     log.info("closed");
   };
 

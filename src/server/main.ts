@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from "./config.ts";
+import { configSummary } from "./config-summary.ts";
 import { startInstance } from "./instance.ts";
 import { createLogger } from "./logger.ts";
 
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = createLogger({ level: config.logLevel, instance: config.instanceId });
+  log.info({ config: configSummary(config) }, "configuration");
   process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled rejection"));
 
   const instance = await startInstance(config, log).catch((error: unknown) => {

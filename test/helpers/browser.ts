@@ -27,8 +27,8 @@ export async function launchBrowser(): Promise<Browser> {
 /**
  * What would mean a broken page, collected while a test runs: uncaught
  * errors, and Content Security Policy violations (an inline script or style
- * that the policy blocked). HTTP errors are left out: a 401 from
- * /api/session is how a logged-out page learns that it is logged out.
+ * that the policy blocked). HTTP errors are left out: a test that cares
+ * (the login page's own session check answers 200, not 401) looks at them itself.
  */
 export function watchPage(page: Page): { problems: string[] } {
   const problems: string[] = [];

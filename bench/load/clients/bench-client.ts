@@ -11,6 +11,8 @@ export interface ClientHooks {
   attempt(client: number): void;
   sendError(client: number): void;
   reset(client: number): void;
+  /** A presence frame arrived (Switchboard only: the references have no presence). */
+  presence(client: number): void;
 }
 
 /** One simulated user connection of any of the three systems. */

@@ -29,7 +29,7 @@ export class CeilingBenchClient extends RecipeBenchClient {
   private readonly shown = new RecentMessages<ServerFrame["d"]>();
 
   protected open(): void {
-    const url = `${this.spec.url.replace(/^http/, "ws")}/ws`;
+    const url = `${this.url.replace(/^http/, "ws")}/ws`;
     const ws = new WebSocket(url, {
       headers: { cookie: this.jar.header() ?? "" },
       perMessageDeflate: false,

@@ -28,7 +28,7 @@ export class PlainBenchClient extends RecipeBenchClient {
 
   protected open(): void {
     const cookie = this.jar.header();
-    const socket = io(this.spec.url, {
+    const socket = io(this.url, {
       reconnection: false,
       forceNew: true,
       // engine.io-client types `agent` as string | boolean; in Node it is handed to http.request.

@@ -10,7 +10,9 @@ import { type BenchClient, type ClientHooks, firstTime, socketIoBackoff } from "
  * drop and use the transport, and may reconnect otherwise (`reconnection`).
  */
 export abstract class RecipeBenchClient implements BenchClient {
-  protected readonly http: HttpApi;
+  protected http: HttpApi;
+  /** The instance (or router) it connects to; another of `fallbackUrls` after a failure. */
+  protected url: string;
   protected readonly jar = new CookieJar();
   private readonly first = firstTime();
   private attempt = 0;
@@ -25,6 +27,7 @@ export abstract class RecipeBenchClient implements BenchClient {
     protected readonly hooks: ClientHooks,
   ) {
     this.jar.set(spec.cookie.name, spec.cookie.value);
+    this.url = spec.url;
     this.http = new HttpApi(spec.url, this.jar);
   }
 
@@ -89,6 +92,13 @@ export abstract class RecipeBenchClient implements BenchClient {
 
   private retry(): void {
     if (this.closed || this.timer !== undefined) return;
+    const others = [this.spec.url, ...(this.spec.fallbackUrls ?? [])].filter(
+      (url) => url !== this.url,
+    );
+    if ((this.spec.fallbackUrls ?? []).length > 0 && others.length > 0) {
+      this.url = others[Math.floor(Math.random() * others.length)] ?? this.url;
+      this.http = new HttpApi(this.url, this.jar);
+    }
     const delay = this.reconnection.delay(this.attempt);
     this.attempt += 1;
     this.timer = setTimeout(() => {

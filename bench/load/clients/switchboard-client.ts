@@ -42,6 +42,7 @@ export class SwitchboardBenchClient implements BenchClient {
       url: spec.url,
       http: new HttpApi(spec.url, jar),
       rooms: spec.rooms,
+      fallbackUrls: spec.fallbackUrls ?? [],
       keepMessages: SHOWN_PER_ROOM,
       agent: keepAliveAgent,
     });
@@ -63,6 +64,7 @@ export class SwitchboardBenchClient implements BenchClient {
         hooks.attempt(local);
       }
     });
+    this.client.on("members", () => hooks.presence(local));
     this.client.on("outbox", (entries) => {
       for (const entry of entries) {
         if (entry.status !== "failed") continue;
@@ -77,9 +79,26 @@ export class SwitchboardBenchClient implements BenchClient {
   }
 
   async start(): Promise<void> {
-    if ((await this.client.http.session()) === undefined) throw new Error("not logged in");
+    if ((await this.session()) === undefined) throw new Error("not logged in");
     this.client.start();
     return this.first.promise;
+  }
+
+  /**
+   * The page load's `GET /api/session`, tried again (twice at most) when the
+   * connection failed: a pooled keep-alive connection that the instance had
+   * just closed ("other side closed", which hundreds of 10,000 clients met
+   * on a busy machine) is retried by a browser without the page noticing.
+   */
+  private async session(): ReturnType<SwitchboardClient["http"]["session"]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.client.http.session();
+      } catch (error) {
+        const network = error instanceof TypeError && error.message === "fetch failed";
+        if (!network || attempt >= 3) throw error;
+      }
+    }
   }
 
   send(room: string, text: string): boolean {

@@ -7,10 +7,14 @@ import {
   DEFAULT_ROOM,
   type ErrorBody,
   type HandshakeAuth,
+  HandshakeRefusal,
   type JoinRequest,
   type JoinResult,
+  MEMBERS_PAGE,
   type Message,
+  PROTOCOL_VERSION,
   type PresenceEvent,
+  type PresenceListResult,
   type ReadyEvent,
   type Result,
   type ServerToClientEvents,
@@ -40,7 +44,10 @@ export interface ClientEvents {
   status: [ConnectionStatus];
   /** A room's view changed: messages added in order, or the whole view replaced. */
   room: [RoomView, RoomChange];
+  /** One user joined or left (a `presence:batch` gives one per user; the view is updated first). */
   presence: [PresenceEvent];
+  /** A presence frame (a batch, or one protocol-1 event) changed a room's members. */
+  members: [RoomView];
   typing: [TypingEvent];
   outbox: [OutboxEntry[]];
   /** The session ended (logout, expiry): show the login page. */
@@ -62,6 +69,12 @@ export interface ClientOptions {
   keepMessages?: number;
   /** Rooms joined on every connect. @default ["lobby"] */
   rooms?: string[];
+  /**
+   * Node: other addresses of the same service (instances reached without a
+   * load balancer). After a connection failed or was lost, the next try goes
+   * to one of them other than the one that failed, picked at random. @default []
+   */
+  fallbackUrls?: string[];
   /**
    * Node only: the `http.Agent` for long-polling requests and the WebSocket
    * handshake. Give a keep-alive one to reuse connections as a browser does;
@@ -97,6 +110,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   private websocketWorked = false;
   private readonly catchingUp = new Set<string>();
   private readonly inFlight = new Set<string>();
+  /** Where the next connection goes (`url`, or one of `fallbackUrls` after a failure). */
+  private target: string;
   private readonly options: Required<Omit<ClientOptions, "storage" | "agent">> &
     Pick<ClientOptions, "agent">;
 
@@ -108,8 +123,10 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       ackTimeoutMs: 5000,
       keepMessages: 500,
       rooms: [DEFAULT_ROOM],
+      fallbackUrls: [],
       ...options,
     };
+    this.target = this.options.url;
     this.outbox = new Outbox(options.storage ?? new MemoryStorage());
     for (const room of this.options.rooms) this.view(room);
   }
@@ -199,6 +216,29 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     return view.prepend(result.messages);
   }
 
+  /**
+   * Loads the next page of a room's members (in name order, after the last
+   * one loaded) into its view's `members`; resolves with what the server
+   * said, or undefined when every member is loaded already.
+   */
+  async moreMembers(room: string, limit = MEMBERS_PAGE): Promise<PresenceListResult | undefined> {
+    const members = this.rooms.get(room)?.members;
+    if (members === undefined || members.complete) return undefined;
+    const after = members.cursor;
+    const result = await this.call("presence:list", {
+      room,
+      limit,
+      ...(after === undefined ? {} : { after }),
+    });
+    if (!result.ok) throw new RoomRefusedError(room, result.error);
+    const { ok: _ok, ...page } = result;
+    // A join meanwhile started the list again: this page belongs to the old one.
+    if (this.rooms.get(room)?.members === members && members.cursor === after) {
+      members.addPage(page);
+    }
+    return page;
+  }
+
   typing(room: string): void {
     this.socket?.emit("typing", { room });
   }
@@ -207,6 +247,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     let view = this.rooms.get(room);
     if (view === undefined) {
       view = new RoomView(room, this.options.keepMessages);
+      view.members.loader = () => this.moreMembers(room).then(() => undefined);
       this.rooms.set(room, view);
     }
     return view;
@@ -238,6 +279,12 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     if (this.timer !== undefined || this.status.state === "closed") return;
     this.dropSocket();
     this.attempt += 1;
+    const others = [this.options.url, ...this.options.fallbackUrls].filter(
+      (url) => url !== this.target,
+    );
+    if (this.options.fallbackUrls.length > 0 && others.length > 0) {
+      this.target = others[Math.floor(Math.random() * others.length)] ?? this.target;
+    }
     this.setStatus({
       state: "reconnecting",
       attempt: this.attempt,
@@ -285,14 +332,14 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     // `ready`: no round trip to join after connecting. Asked when the
     // handshake is sent, so it carries the positions of that moment.
     let asked: string[] = [];
-    const socket: ChatSocket = io(this.options.url, {
+    const socket: ChatSocket = io(this.target, {
       auth: (give: (auth: HandshakeAuth) => void) => {
         const rooms = [...this.rooms.values()].map(
           (view): JoinRequest =>
             view.loaded ? { room: view.name, since: view.position } : { room: view.name },
         );
         asked = rooms.map((request) => request.room);
-        give({ rooms });
+        give({ rooms, protocol: PROTOCOL_VERSION });
       },
       reconnection: false,
       forceNew: true,
@@ -331,9 +378,21 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     socket.on("presence", (event) => {
       const view = this.rooms.get(event.room);
       if (view === undefined) return;
-      if (event.state === "join") view.members.add(event.user);
-      else view.members.delete(event.user);
+      if (event.state === "join") view.members.apply([event.user], []);
+      else view.members.apply([], [event.user]);
+      this.emit("members", view);
       this.emit("presence", event);
+    });
+    // Protocol 2: a room's joins and leaves of one window at one instance, with the room's count.
+    socket.on("presence:batch", (batch) => {
+      const view = this.rooms.get(batch.room);
+      if (view === undefined) return;
+      const joined = batch.joined ?? [];
+      const left = batch.left ?? [];
+      view.members.apply(joined, left, batch.count);
+      this.emit("members", view);
+      for (const user of left) this.emit("presence", { room: batch.room, user, state: "leave" });
+      for (const user of joined) this.emit("presence", { room: batch.room, user, state: "join" });
     });
     socket.on("typing", (event) => this.emit("typing", event));
     socket.on("bye", (event: ByeEvent) => {
@@ -342,7 +401,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     });
     socket.on("connect_error", (error) => {
       if (socket !== this.socket) return;
-      if (error.message === "unauthorized") {
+      if (error.message === HandshakeRefusal.Unauthorized) {
         this.dropSocket();
         void this.checkSession();
       } else {
@@ -487,7 +546,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     }, retryIn);
   }
 
-  private call<E extends "room:join" | "room:leave" | "history">(
+  private call<E extends "room:join" | "room:leave" | "history" | "presence:list">(
     event: E,
     payload: Parameters<ClientToServerEvents[E]>[0],
   ): Promise<AckResult<E>> {
@@ -506,6 +565,7 @@ interface AckResults {
   "room:join": Result<JoinResult>;
   "room:leave": Result<{ room: string }>;
   history: Result<{ messages: Message[] }>;
+  "presence:list": Result<PresenceListResult>;
 }
 type AckResult<E extends keyof AckResults> = AckResults[E];
 

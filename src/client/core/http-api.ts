@@ -1,4 +1,9 @@
-import type { AuthResponse, ErrorBody, SessionResponse } from "../../protocol/index.ts";
+import type {
+  AuthResponse,
+  ErrorBody,
+  SessionProbeResponse,
+  SessionResponse,
+} from "../../protocol/index.ts";
 import type { CookieJar } from "./cookie-jar.ts";
 
 /** An HTTP error from the API, with its stable code. */
@@ -71,10 +76,19 @@ export class HttpApi {
     return this.request("POST", "/api/logout");
   }
 
-  /** The logged-in user, or undefined when the session is gone (401). */
+  /**
+   * The logged-in user, or undefined when the session is gone. Asks with
+   * `?probe=1`, which answers "nobody" with 200 `{user: null}` rather than a
+   * 401 that a browser logs as an error; a 401 (a server from before the
+   * probe) means the same.
+   */
   async session(): Promise<SessionResponse | undefined> {
     try {
-      return await this.request<SessionResponse>("GET", "/api/session");
+      const answer = await this.request<SessionResponse | SessionProbeResponse>(
+        "GET",
+        "/api/session?probe=1",
+      );
+      return answer.user === null ? undefined : answer;
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) return undefined;
       throw error;

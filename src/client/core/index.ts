@@ -9,4 +9,4 @@ export {
 export { CookieJar } from "./cookie-jar.ts";
 export { ApiError, HttpApi } from "./http-api.ts";
 export { MemoryStorage, type OutboxEntry, type OutboxStorage } from "./outbox.ts";
-export { type RoomChange, RoomView } from "./room-view.ts";
+export { type RoomChange, RoomMembers, RoomView } from "./room-view.ts";

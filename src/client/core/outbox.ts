@@ -1,4 +1,4 @@
-import type { ErrorBody, StreamPosition } from "../../protocol/index.ts";
+import { type ErrorBody, ErrorCode, type StreamPosition } from "../../protocol/index.ts";
 
 /** A message typed but not yet acknowledged by the server, or refused by it. */
 export interface OutboxEntry {
@@ -33,17 +33,17 @@ export class MemoryStorage implements OutboxStorage {
 }
 
 /** Codes after which resending cannot help: the message is shown as failed. */
-const FINAL_CODES = new Set([
-  "invalid_input",
-  "message_too_long",
-  "not_in_room",
-  "too_many_rooms",
-  "payload_too_large",
-  "unknown_event",
+const FINAL_CODES: ReadonlySet<ErrorCode> = new Set([
+  ErrorCode.InvalidInput,
+  ErrorCode.MessageTooLong,
+  ErrorCode.NotInRoom,
+  ErrorCode.TooManyRooms,
+  ErrorCode.PayloadTooLarge,
+  ErrorCode.UnknownEvent,
   // Sent long ago (the room's history has moved past it since): it may have
   // been stored, and the server cannot tell any more. Shown as failed, for
   // the user to check the room and send it again if it is missing.
-  "resend_expired",
+  ErrorCode.ResendExpired,
 ]);
 
 export function isFinalRefusal(error: ErrorBody): boolean {

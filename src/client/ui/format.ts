@@ -11,6 +11,29 @@ export function fullTime(ts: number): string {
   return new Date(ts).toLocaleString();
 }
 
+/** True when both times fall on the same calendar day, in the person's own time zone. */
+export function sameDay(a: number, b: number): boolean {
+  const x = new Date(a);
+  const y = new Date(b);
+  return (
+    x.getFullYear() === y.getFullYear() &&
+    x.getMonth() === y.getMonth() &&
+    x.getDate() === y.getDate()
+  );
+}
+
+/** "Today", "Yesterday", or "Monday, 30 November 2026", for the line between days. */
+export function dayLabel(ts: number, now = Date.now()): string {
+  if (sameDay(ts, now)) return "Today";
+  if (sameDay(ts, now - 86_400_000)) return "Yesterday";
+  return new Date(ts).toLocaleDateString(undefined, {
+    weekday: "long",
+    day: "numeric",
+    month: "long",
+    year: "numeric",
+  });
+}
+
 function pad(n: number): string {
   return String(n).padStart(2, "0");
 }

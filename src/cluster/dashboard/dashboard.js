@@ -7,6 +7,11 @@ const MAX_EXITED_ROWS = 5;
 
 const $ = (id) => document.getElementById(id);
 
+/** "1 socket", "2 sockets". */
+function plural(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 function cell(text, className) {
   const td = document.createElement("td");
   td.textContent = text;
@@ -15,7 +20,10 @@ function cell(text, className) {
 }
 
 function uptime(startedAt, now) {
-  const seconds = Math.max(0, Math.round((now - Date.parse(startedAt)) / 1000));
+  return duration(Math.max(0, Math.round((now - Date.parse(startedAt)) / 1000)));
+}
+
+function duration(seconds) {
   if (seconds < 60) return `${seconds} s`;
   if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
   return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
@@ -31,39 +39,57 @@ function actionButton(label, id, verb) {
   return button;
 }
 
+function summarize(text, tone) {
+  $("summary-text").textContent = text;
+  $("summary").dataset.tone = tone;
+}
+
 function render(stats) {
   const now = Date.parse(stats.at);
   const running = stats.instances.filter((i) => i.state === "running").length;
-  $("summary").textContent =
-    `${running} of ${stats.desired} instances running · ${stats.sockets} sockets · ` +
-    `${stats.messagesPerSecond} messages/s · Redis ${stats.redis}`;
-  // Live instances first; the last few that exited below them, newest first.
+  summarize(
+    `${running} of ${plural(stats.desired, "instance")} running · ${plural(stats.sockets, "socket")} · ` +
+      `${stats.messagesPerSecond} messages/s · Redis ${stats.redis}`,
+    running >= stats.desired ? "ok" : "busy",
+  );
   const live = stats.instances.filter((i) => i.state !== "exited");
+  // The ones that exited lately fold into a short list of their own, newest first;
+  // the supervisor forgets them after a while.
   const gone = stats.instances
     .filter((i) => i.state === "exited")
     .sort((a, b) => Date.parse(b.exitedAt) - Date.parse(a.exitedAt))
     .slice(0, MAX_EXITED_ROWS);
-  const rows = [...live, ...gone].map((instance) => {
+  $("exited").replaceChildren(
+    ...gone.map((instance) => {
+      const li = document.createElement("li");
+      const id = document.createElement("span");
+      id.className = "id";
+      id.textContent = instance.id;
+      const ago = duration(Math.max(0, Math.round((now - Date.parse(instance.exitedAt)) / 1000)));
+      li.append(id, ` · ${instance.exit ?? "exited"} · ${ago} ago`);
+      return li;
+    }),
+  );
+  $("exited-section").hidden = gone.length === 0;
+  const rows = live.map((instance) => {
     const tr = document.createElement("tr");
     tr.className = instance.state;
     tr.append(
       cell(instance.id, "id"),
       cell(instance.state, `state state-${instance.state}`),
-      cell(String(instance.port)),
-      cell(instance.pid === undefined ? "" : String(instance.pid)),
+      cell(String(instance.port), "number"),
+      cell(instance.pid === undefined ? "" : String(instance.pid), "number"),
       cell(String(instance.sockets), "number"),
       cell(String(instance.routerConnections), "number"),
       cell(instance.messagesPerSecond.toFixed(1), "number"),
-      cell(
-        instance.state === "exited" ? (instance.exit ?? "exited") : uptime(instance.startedAt, now),
-      ),
+      cell(uptime(instance.startedAt, now)),
     );
     const actions = document.createElement("td");
+    actions.className = "actions";
     if (instance.state === "running" || instance.state === "starting") {
       actions.append(
-        actionButton("Kill", instance.id, "kill"),
-        " ",
         actionButton("Stop", instance.id, "stop"),
+        actionButton("Kill", instance.id, "kill"),
       );
     }
     tr.append(actions);
@@ -113,20 +139,41 @@ async function poll() {
     render(stats);
     if (!scaleTouched) $("scale-count").value = String(stats.desired);
   } catch (error) {
-    $("summary").textContent = `cannot reach the cluster (${error.message}); retrying…`;
+    summarize(`Cannot reach the cluster (${error.message}); retrying…`, "bad");
   } finally {
     setTimeout(poll, POLL_MS);
   }
 }
 
+function act(id, verb) {
+  post(`/instances/${encodeURIComponent(id)}/${verb}`)
+    .then(() => say(`${verb} ${id}: sent`))
+    .catch((error) => say(`${verb} ${id} failed: ${error.message}`, true));
+}
+
+// Kill asks first: it is a crash on purpose.
+let killing;
 $("instances").addEventListener("click", (event) => {
   const button = event.target.closest("button[data-verb]");
   if (!button) return;
   const { id, verb } = button.dataset;
+  if (verb === "kill") {
+    killing = id;
+    $("confirm-title").textContent = `Kill ${id}?`;
+    $("confirm-kill").showModal();
+    $("confirm-cancel").focus();
+    return;
+  }
   button.disabled = true;
-  post(`/instances/${encodeURIComponent(id)}/${verb}`)
-    .then(() => say(`${verb} ${id}: sent`))
-    .catch((error) => say(`${verb} ${id} failed: ${error.message}`, true));
+  act(id, verb);
+});
+$("confirm-cancel").addEventListener("click", () => $("confirm-kill").close());
+$("confirm-ok").addEventListener("click", () => {
+  $("confirm-kill").close();
+  if (killing !== undefined) act(killing, "kill");
+});
+$("confirm-kill").addEventListener("close", () => {
+  killing = undefined;
 });
 $("restart-all").addEventListener("click", () =>
   run("Restart all", "/restart", { strategy: "all" }),

@@ -1,13 +1,15 @@
 import express, { type RequestHandler } from "express";
 import helmet from "helmet";
 import type { HealthResponse } from "../../protocol/index.ts";
+import { originGuard } from "../auth/origin.ts";
 import type { Logger } from "../logger.ts";
+import type { MetricsRoutes } from "../metrics/index.ts";
 import { PUBLIC_DIR } from "../paths.ts";
 import type { AccountStore } from "../store/account-store.ts";
 import type { AuthLimits } from "./auth-limits.ts";
 import { authRoutes } from "./auth-routes.ts";
 import { errorHandler, notFound } from "./errors.ts";
-import { originGuard } from "./origin.ts";
+import { requestLog } from "./request-log.ts";
 
 export interface AppDeps {
   log: Logger;
@@ -23,6 +25,7 @@ export interface AppDeps {
   allowedOrigins: readonly string[];
   trustProxy: boolean | number | string;
   authLimits: AuthLimits;
+  metrics?: MetricsRoutes;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -37,6 +40,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.set("X-Instance-Id", deps.instanceId);
     next();
   });
+  app.use(requestLog(deps.log));
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -72,6 +76,11 @@ export function createApp(deps: AppDeps): express.Express {
         : {}),
     });
   });
+
+  if (deps.metrics !== undefined) {
+    app.get("/metrics", deps.metrics.handler);
+    app.use("/api", deps.metrics.observeApi);
+  }
 
   app.use(
     "/api",

@@ -3,6 +3,7 @@ import {
   AppError,
   type AuthResponse,
   ErrorCode,
+  type SessionProbeResponse,
   type SessionResponse,
 } from "../../protocol/index.ts";
 import { credentialsSchema } from "../../protocol/schemas.ts";
@@ -83,8 +84,14 @@ export function authRoutes(deps: AuthRoutesDeps): Router {
     res.status(204).end();
   });
 
-  router.get("/session", (req: Request, res: Response<SessionResponse>) => {
+  router.get("/session", (req: Request, res: Response<SessionResponse | SessionProbeResponse>) => {
     const user = req.session.user;
+    // `?probe=1` is the page's own question "am I logged in?": "no" is an answer, not an error
+    // (a 401 would be logged in the browser's console on every visit of the login page).
+    if (user === undefined && req.query.probe === "1") {
+      res.json({ user: null });
+      return;
+    }
     if (user === undefined) throw new AppError(ErrorCode.Unauthorized, "not logged in");
     res.json({ user, instance: deps.instanceId });
   });

@@ -18,7 +18,8 @@ export function errorHandler(log: Logger, redisReady: () => boolean): ErrorReque
     }
     const appError = toAppError(error, redisReady);
     if (appError.code === ErrorCode.Internal || appError.code === ErrorCode.Unavailable) {
-      log.error({ err: error, method: req.method, path: req.path }, "request failed");
+      const requestId: unknown = res.locals.requestId;
+      log.error({ err: error, requestId, method: req.method, path: req.path }, "request failed");
     }
     if (appError.retryAfter !== undefined) res.set("Retry-After", String(appError.retryAfter));
     res.status(httpStatusOf[appError.code]).json({ error: appError.toBody() });

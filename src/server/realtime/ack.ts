@@ -40,7 +40,9 @@ export function ackListener<R extends object>(
       (result) => ack?.({ ok: true, ...result }),
       (error: unknown) => {
         const body = errorBody(error, deps.redisReady(), deps.log);
-        if (ack === undefined) deps.log.debug({ event, code: body.code }, "event refused");
+        if (ack === undefined) {
+          deps.log.debug({ event, code: body.code, user: this.data.user }, "event refused");
+        }
         ack?.({ ok: false, error: body });
       },
     );

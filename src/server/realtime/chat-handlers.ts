@@ -3,6 +3,7 @@ import {
   ErrorCode,
   JOIN_HISTORY,
   type JoinResult,
+  MEMBERS_PAGE,
   type Message,
   REPLAY_PAGE,
   type ReadyEvent,
@@ -14,23 +15,25 @@ import {
   historySchema,
   joinSchema,
   leaveSchema,
+  presenceListSchema,
   sendSchema,
   typingSchema,
 } from "../../protocol/schemas.ts";
 import type { Logger } from "../logger.ts";
+import type { MessageBus } from "../store/bus/message-bus.ts";
 import type { MessageStore } from "../store/message-store.ts";
 import type { RateLimitStore } from "../store/rate-limit-store.ts";
 import { parseInput } from "../validate.ts";
 import { ackListener, ackOf, errorBody, type SocketListener } from "./ack.ts";
-import type { MessageFanout } from "./message-fanout.ts";
-import type { PresenceTracker } from "./presence-tracker.ts";
+import { legacyPresenceRoom, type PresenceTracker } from "./presence-tracker.ts";
 import type { ChatSocket } from "./types.ts";
 
 export interface ChatDeps {
   log: Logger;
   messages: MessageStore;
   presence: PresenceTracker;
-  fanout: MessageFanout;
+  /** Brings the messages of the rooms this instance's sockets are in. */
+  bus: Pick<MessageBus, "watch" | "unwatch">;
   redisReady: () => boolean;
   rateLimits: RateLimitStore;
   /** Steady messages per second per user; 0 turns the limit off. */
@@ -44,7 +47,14 @@ export interface ChatDeps {
   onStored: () => void;
 }
 
-const KNOWN_EVENTS = new Set(["room:join", "room:leave", "message:send", "history", "typing"]);
+const KNOWN_EVENTS = new Set([
+  "room:join",
+  "room:leave",
+  "message:send",
+  "history",
+  "typing",
+  "presence:list",
+]);
 
 function requireJoined(socket: ChatSocket, room: string): void {
   if (!socket.data.rooms.has(room)) {
@@ -64,7 +74,7 @@ async function catchUp(
   messages: MessageStore,
   room: string,
   since: StreamPosition | undefined,
-): Promise<Omit<JoinResult, "members" | "room">> {
+): Promise<Omit<JoinResult, "members" | "memberCount" | "room">> {
   const result = await messages.catchUp(room, since, REPLAY_PAGE, JOIN_HISTORY);
   // The script reads the offset and the history at once: no message is newer than `offset`.
   return { ...result, more: result.recovered && result.messages.length === REPLAY_PAGE };
@@ -97,22 +107,18 @@ export function chatHandlers(deps: ChatDeps): ChatHandlers {
       // Join before reading history: a message stored meanwhile arrives live
       // or in the reply (or both; the client keeps one per id).
       socket.data.rooms.add(room);
-      await socket.join(room);
-      watched = deps.fanout.watch(room);
+      await socket.join(socket.data.protocol >= 2 ? room : [room, legacyPresenceRoom(room)]);
+      watched = deps.bus.watch(room);
       entered = presence.enter(room, user);
     }
-    // Presence, history and the member list go out together (one round trip
-    // on one Redis); only the history waits for the room's channel.
-    const [state, members] = await Promise.all([
+    // History and the first page of members are read together; the history
+    // waits for the room's channel, the members for this user's own entry,
+    // so that the count and the page include the joining user.
+    const [state, page] = await Promise.all([
       watched.then(() => catchUp(messages, room, since)),
-      presence.members(room),
-      entered,
+      entered.then(() => presence.page(room, undefined, MEMBERS_PAGE)),
     ]);
-    return {
-      room,
-      ...state,
-      members: members.includes(user) ? members : [...members, user].sort(),
-    };
+    return { room, ...state, members: page.members, memberCount: page.count };
   };
   const join = ackListener("room:join", joinRoom, deps);
 
@@ -123,7 +129,9 @@ export function chatHandlers(deps: ChatDeps): ChatHandlers {
     });
     let rooms: unknown[] | undefined;
     try {
-      rooms = parseInput(handshakeAuthSchema, auth).rooms;
+      const parsed = parseInput(handshakeAuthSchema, auth);
+      socket.data.protocol = parsed.protocol ?? 1;
+      rooms = parsed.rooms;
       if (rooms !== undefined && rooms.length > deps.maxRoomsPerSocket) {
         throw tooManyRooms(deps.maxRoomsPerSocket);
       }
@@ -147,8 +155,8 @@ export function chatHandlers(deps: ChatDeps): ChatHandlers {
     async (socket, payload) => {
       const { room } = parseInput(leaveSchema, payload);
       if (socket.data.rooms.delete(room)) {
-        await socket.leave(room);
-        await Promise.all([deps.fanout.unwatch(room), presence.exit(room, socket.data.user)]);
+        await Promise.all([socket.leave(room), socket.leave(legacyPresenceRoom(room))]);
+        await Promise.all([deps.bus.unwatch(room), presence.exit(room, socket.data.user)]);
       }
       return { room };
     },
@@ -199,10 +207,22 @@ export function chatHandlers(deps: ChatDeps): ChatHandlers {
     deps,
   );
 
+  const list = ackListener(
+    "presence:list",
+    async (socket, payload) => {
+      const { room, after, limit } = parseInput(presenceListSchema, payload);
+      requireJoined(socket, room);
+      const page = await presence.page(room, after, limit);
+      return { room, count: page.count, members: page.members, more: page.more };
+    },
+    deps,
+  );
+
   const typing: SocketListener = function (payload) {
     try {
       const { room } = parseInput(typingSchema, payload);
-      if (!this.data.rooms.has(room)) return;
+      // In a room too big for names, a typing line would be noise to thousands.
+      if (!this.data.rooms.has(room) || presence.countOnly(room)) return;
       const now = Date.now();
       if (now - this.data.lastTypingAt < deps.typingIntervalMs) return;
       this.data.lastTypingAt = now;
@@ -223,7 +243,7 @@ export function chatHandlers(deps: ChatDeps): ChatHandlers {
 
   const disconnect = function (this: ChatSocket) {
     for (const room of this.data.rooms) {
-      Promise.all([deps.fanout.unwatch(room), presence.exit(room, this.data.user)]).catch(
+      Promise.all([deps.bus.unwatch(room), presence.exit(room, this.data.user)]).catch(
         (error: unknown) => {
           deps.log.warn({ err: error }, "leaving a room on disconnect failed");
         },
@@ -238,6 +258,7 @@ export function chatHandlers(deps: ChatDeps): ChatHandlers {
     ["message:send", send],
     ["history", history],
     ["typing", typing],
+    ["presence:list", list],
     ["disconnect", disconnect],
   ];
   return {

@@ -1,6 +1,5 @@
 import type { Logger } from "../logger.ts";
-import type { Keys } from "../store/keys.ts";
-import type { SendCommand } from "../store/lua-script.ts";
+import type { SessionStore } from "../store/session-store.ts";
 import type { ChatServer } from "./types.ts";
 
 /**
@@ -10,8 +9,7 @@ import type { ChatServer } from "./types.ts";
  */
 export function startSessionWatch(
   io: ChatServer,
-  send: SendCommand,
-  keys: Keys,
+  sessions: SessionStore,
   log: Logger,
   intervalMs: number,
 ): () => void {
@@ -19,12 +17,9 @@ export function startSessionWatch(
     const sockets = [...io.of("/").sockets.values()];
     const ids = [...new Set(sockets.map((socket) => socket.data.sessionId))];
     if (ids.length === 0) return;
-    const alive = await Promise.all(
-      ids.map((id) => send<number>(["EXISTS", keys.session(id)], keys.session(id))),
-    );
-    const gone = new Set(ids.filter((_id, index) => alive[index] === 0));
+    const alive = await sessions.existing(ids);
     for (const socket of sockets) {
-      if (!gone.has(socket.data.sessionId)) continue;
+      if (alive.has(socket.data.sessionId)) continue;
       socket.emit("bye", { reason: "expired" });
       socket.disconnect(true);
     }

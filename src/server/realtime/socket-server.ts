@@ -1,8 +1,9 @@
 import type { Server as HttpServer, IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { Server } from "socket.io";
-import { originAllowed } from "../http/origin.ts";
-import { type Sessions, type SocketSession, sessionRoom } from "../http/session.ts";
+import { HandshakeRefusal, PROTOCOL_VERSION } from "../../protocol/index.ts";
+import { originAllowed } from "../auth/origin.ts";
+import { type Sessions, type SocketSession, sessionRoom } from "../auth/session.ts";
 import type { Keys } from "../store/keys.ts";
 import type { RedisConnections } from "../store/redis-connection.ts";
 import { type ChatDeps, chatHandlers } from "./chat-handlers.ts";
@@ -37,27 +38,30 @@ export function createSocketServer(httpServer: HttpServer, deps: SocketServerDep
     if (left <= 0) perSession.delete(this.data.sessionId);
     else perSession.set(this.data.sessionId, left);
   };
-  const admit = async (socket: Parameters<Parameters<ChatServer["use"]>[0]>[0]) => {
+  const admit = async (
+    socket: Parameters<Parameters<ChatServer["use"]>[0]>[0],
+  ): Promise<HandshakeRefusal | undefined> => {
     const headers = socket.handshake.headers;
     // Cross-site WebSocket hijacking: another site's page would carry our cookie.
-    if (!originAllowed(headers, deps.allowedOrigins)) return "forbidden_origin";
-    if (deps.isDraining()) return "draining";
+    if (!originAllowed(headers, deps.allowedOrigins)) return HandshakeRefusal.ForbiddenOrigin;
+    if (deps.isDraining()) return HandshakeRefusal.Draining;
     let session: SocketSession | undefined;
     try {
       session = await deps.readSession(headers);
     } catch {
-      return "unavailable";
+      return HandshakeRefusal.Unavailable;
     }
-    if (session === undefined) return "unauthorized";
+    if (session === undefined) return HandshakeRefusal.Unauthorized;
     const { sessionId, user } = session;
     const open = perSession.get(sessionId) ?? 0;
-    if (open >= deps.maxSocketsPerSession) return "too_many_sockets";
+    if (open >= deps.maxSocketsPerSession) return HandshakeRefusal.TooManySockets;
     perSession.set(sessionId, open + 1);
     socket.on("disconnect", release);
     socket.data.user = user;
     socket.data.sessionId = sessionId;
     socket.data.rooms = new Set();
     socket.data.lastTypingAt = 0;
+    socket.data.protocol = 1;
     // Everything needed is in socket.data now; the handshake request and its
     // headers need not stay in memory for the socket's life.
     socket.handshake.headers = {};
@@ -111,6 +115,7 @@ export function acceptChat(io: ChatServer, deps: ChatDeps & { instanceId: string
       socket.emit("ready", {
         user: { name: socket.data.user },
         instance: deps.instanceId,
+        protocol: PROTOCOL_VERSION,
         limits,
         ...(rejoin === undefined ? {} : { rejoin }),
       });

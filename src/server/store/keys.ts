@@ -51,12 +51,7 @@ export class Keys {
     return `${this.prefix}:sio`;
   }
 
-  /** One Redis: the channel that carries every stored message to every instance. */
-  get messageChannel(): string {
-    return `${this.prefix}:messages`;
-  }
-
-  /** Redis Cluster: the sharded channel of one room, in the slot of the room's keys. */
+  /** The channel of one room's messages; on Redis Cluster a sharded one, in the slot of the room's keys. */
   roomChannel(room: string): string {
     return `${this.prefix}:{room:${room}}:messages`;
   }
@@ -73,7 +68,7 @@ export class Keys {
     if (key.startsWith(`${p}:rl:`)) return { kind: "ttl", what: "the limit's window" };
     if (key === this.sessionSecret) return { kind: "cap", what: "one per deployment" };
     if (key.startsWith(`${p}:user:`)) return { kind: "cap", what: "one per account" };
-    const room = /^\{room:[a-z0-9_-]{1,64}\}:(log|cids|seq|epoch|presence|members)$/.exec(
+    const room = /^\{room:[a-z0-9_-]{1,64}\}:(log|cids|seq|epoch|presence|members|roster)$/.exec(
       key.slice(p.length + 1),
     );
     if (!key.startsWith(`${p}:`) || room === null) return undefined;
@@ -83,6 +78,7 @@ export class Keys {
         return { kind: "cap", what: "trimmed to about HISTORY_SIZE entries" };
       case "presence":
       case "members":
+      case "roster":
         return { kind: "cap", what: "one per room, an entry per member; gone when empty" };
       default:
         return { kind: "cap", what: "one per room" };
@@ -98,6 +94,7 @@ export class Keys {
       dedup: `${tag}:cids`,
       presence: `${tag}:presence`,
       members: `${tag}:members`,
+      roster: `${tag}:roster`,
     };
   }
 }
@@ -121,4 +118,6 @@ export interface RoomKeys {
   presence: string;
   /** Hash user -> number of live presence entries. */
   members: string;
+  /** Sorted set of the users of `members`, all scored 0, so that they page in name order. */
+  roster: string;
 }

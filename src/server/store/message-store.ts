@@ -1,5 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { AppError, ErrorCode, type Message, type StreamPosition } from "../../protocol/index.ts";
+import { type MessageBus, parseMessage } from "./bus/message-bus.ts";
+import { connectedReplicas } from "./connections/shared.ts";
 import type { Keys } from "./keys.ts";
 import { LuaScript, type SendCommand } from "./lua-script.ts";
 
@@ -37,19 +39,57 @@ export class MessageStore {
     private readonly send: SendCommand,
     private readonly keys: Keys,
     private readonly historySize: number,
-    /** "shared": one channel for all rooms (one Redis); "room": a sharded channel per room (Cluster). */
-    private readonly channels: "shared" | "room" = "shared",
+    private readonly bus: MessageBus,
+    /**
+     * When set, a message is acknowledged and published only once a replica
+     * has it (WAIT on the connection that stored it), so that no failover can
+     * take back what a client was shown.
+     */
+    private readonly replicaAck?: {
+      timeoutMs: number;
+      /**
+       * True: without a replica's confirmation a send is refused. False
+       * ("auto"): a master that has no replica left (its replica was promoted
+       * after a failover, and none has come back yet) acknowledges alone.
+       */
+      required: boolean;
+    },
   ) {}
 
   /**
+   * Rooms whose master was found with no replica at all (in "auto"), so that
+   * their sends skip a WAIT that could only time out, as long as that lasts.
+   */
+  private readonly withoutReplicas = new Set<string>();
+
+  /** After a WAIT that no replica answered: true when the room's master has none left (and "auto" allows that). */
+  private async noReplicaLeft(room: string, key: string): Promise<boolean> {
+    if (this.replicaAck?.required !== false) return false;
+    const none = connectedReplicas(await this.send<string>(["INFO", "replication"], key)) === 0;
+    if (none) this.withoutReplicas.add(room);
+    return none;
+  }
+
+  /** True while the room's master, known to have had no replica, still has none. */
+  private async aloneWithoutReplicas(room: string, key: string): Promise<boolean> {
+    if (!this.withoutReplicas.has(room)) return false;
+    if (connectedReplicas(await this.send<string>(["INFO", "replication"], key)) === 0) return true;
+    this.withoutReplicas.delete(room);
+    return false;
+  }
+
+  /**
    * Stores a message once per (room, clientId) and publishes it to every
-   * instance, in one atomic step. `created` is false for a resend whose
-   * message is still in the history. A clientId is remembered as long as its
-   * message is in the history; a resend from a position that the history no
-   * longer reaches is refused with `resend_expired` (it may have been stored).
+   * instance watching the room: in the same atomic step when the bus can be
+   * reached from Redis and no replica must have it first, else right after.
+   * `created` is false for a resend whose message is still in the history. A
+   * clientId is remembered as long as its message is in the history; a resend
+   * from a position that the history no longer reaches is refused with
+   * `resend_expired` (it may have been stored).
    */
   async append(input: AppendInput): Promise<{ message: Message; created: boolean }> {
     const k = this.keys.room(input.room);
+    const target = this.replicaAck === undefined ? this.bus.scriptTarget(input.room) : undefined;
     const [outcome, json] = await appendScript.run<[number, string]>(
       this.send,
       [k.log, k.seq, k.epoch, k.dedup],
@@ -63,8 +103,8 @@ export class MessageStore {
         input.clientId,
         this.historySize,
         input.since === undefined ? "" : `${input.since.epoch}:${input.since.offset}`,
-        this.channels === "shared" ? this.keys.messageChannel : this.keys.roomChannel(input.room),
-        this.channels === "shared" ? "PUBLISH" : "SPUBLISH",
+        target?.channel ?? "",
+        target?.command ?? "PUBLISH",
       ],
     );
     if (outcome === 2) {
@@ -73,7 +113,28 @@ export class MessageStore {
         "this message was sent before the oldest message the room keeps; whether it was stored can no longer be told, so it was not stored again",
       );
     }
-    return { message: parseMessage(json), created: outcome === 1 };
+    const message = parseMessage(json);
+    if (this.replicaAck !== undefined) {
+      // WAIT counts the replicas that have every write this connection made.
+      // A resend found stored wrote nothing here, and the first attempt may
+      // have come through another instance's connection: a write that changes
+      // nothing (INCRBY 0 of the room's counter) puts this connection's mark
+      // behind it in the replication stream.
+      if (outcome !== 1) await this.send(["INCRBY", k.seq, "0"], k.log);
+      const timeout = String(this.replicaAck.timeoutMs);
+      if (!(await this.aloneWithoutReplicas(input.room, k.log))) {
+        const replicas = await this.send<number>(["WAIT", "1", timeout], k.log);
+        if (replicas < 1 && !(await this.noReplicaLeft(input.room, k.log))) {
+          throw new AppError(ErrorCode.Unavailable, "no replica confirmed the message yet; retry");
+        }
+      }
+    }
+    // A resend is published again when replication gates publishing: the
+    // first attempt may have stopped before its publish.
+    if (target === undefined && (outcome === 1 || this.replicaAck !== undefined)) {
+      await this.bus.publish(message);
+    }
+    return { message, created: outcome === 1 };
   }
 
   /**
@@ -124,9 +185,4 @@ export function entryMessage(entry: [string, string[]]): Message {
   const json = index >= 0 ? fields[index + 1] : undefined;
   if (json === undefined) throw new Error(`stream entry ${entry[0]} has no message`);
   return parseMessage(json);
-}
-
-/** Messages were encoded by our own Lua script, so their shape is known. */
-export function parseMessage(json: string): Message {
-  return JSON.parse(json) as Message;
 }

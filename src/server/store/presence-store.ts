@@ -5,6 +5,15 @@ const addScript = new LuaScript("presence-add");
 const removeScript = new LuaScript("presence-remove");
 const reapScript = new LuaScript("presence-reap");
 const refreshScript = new LuaScript("presence-refresh");
+const pageScript = new LuaScript("presence-page");
+
+/** A page of a room's members in name order, and how many there are. */
+export interface MemberPage {
+  count: number;
+  members: string[];
+  /** True when more names follow the page's last. */
+  more: boolean;
+}
 
 /** Entries removed per reap call, so a huge dead instance never blocks Redis for long. */
 const REAP_BATCH = 500;
@@ -32,7 +41,7 @@ export class PresenceStore {
     const k = this.keys.room(room);
     const joined = await addScript.run<number>(
       this.send,
-      [k.presence, k.members],
+      [k.presence, k.members, k.roster],
       [this.entry(user), Date.now() + this.ttlMs, user],
     );
     return joined === 1;
@@ -43,7 +52,7 @@ export class PresenceStore {
     const k = this.keys.room(room);
     const left = await removeScript.run<number>(
       this.send,
-      [k.presence, k.members],
+      [k.presence, k.members, k.roster],
       [this.entry(user), user],
     );
     return left === 1;
@@ -60,12 +69,27 @@ export class PresenceStore {
   /** Removes expired entries; returns the users who thereby left the room. */
   async reap(room: string): Promise<string[]> {
     const k = this.keys.room(room);
-    return reapScript.run<string[]>(this.send, [k.presence, k.members], [Date.now(), REAP_BATCH]);
+    return reapScript.run<string[]>(
+      this.send,
+      [k.presence, k.members, k.roster],
+      [Date.now(), REAP_BATCH],
+    );
   }
 
-  async members(room: string): Promise<string[]> {
+  /** The members after `after` in name order (from the first without it), at most `limit`. */
+  async page(room: string, after: string | undefined, limit: number): Promise<MemberPage> {
     const k = this.keys.room(room);
-    const users = await this.send<string[]>(["HKEYS", k.members], k.members);
-    return users.sort();
+    const [count, more, ...members] = await pageScript.run<[number, number, ...string[]]>(
+      this.send,
+      [k.members, k.roster],
+      [after ?? "", limit],
+    );
+    return { count, members, more: more === 1 };
+  }
+
+  /** How many users are in the room. */
+  count(room: string): Promise<number> {
+    const k = this.keys.room(room);
+    return this.send<number>(["HLEN", k.members], k.members);
   }
 }

@@ -1,5 +1,10 @@
 import { DEFAULT_ROOM } from "../../../protocol/index.ts";
-import { type HttpApi, type OutboxEntry, SwitchboardClient } from "../../core/index.ts";
+import {
+  type HttpApi,
+  type OutboxEntry,
+  RoomMembers,
+  SwitchboardClient,
+} from "../../core/index.ts";
 import { el, listen, replaceChildren } from "../dom.ts";
 import { plural, typingText } from "../format.ts";
 import { LocalOutboxStorage } from "../outbox-storage.ts";
@@ -11,11 +16,6 @@ import { RoomList } from "./room-list.ts";
 import { StatusLine } from "./status-line.ts";
 import { TypingTracker } from "./typing.ts";
 
-/**
- * The server's default MAX_MESSAGE_LENGTH, until the server tells its own
- * limit when the socket connects.
- */
-const MAX_MESSAGE_LENGTH = 2000;
 const OLDER_PAGE = 50;
 
 export interface ChatViewOptions {
@@ -38,6 +38,8 @@ export function mountChat(root: HTMLElement, options: ChatViewOptions): () => vo
   let current = saved.current;
   let loggingOut = false;
   const unread = new Map<string, number>();
+  /** Messages from others in the open room while the tab was in the background. */
+  let unseenHere = 0;
 
   const status = new StatusLine();
   const logout = el("button", { class: "ghost", attrs: { type: "button" } }, "Log out");
@@ -80,8 +82,14 @@ export function mountChat(root: HTMLElement, options: ChatViewOptions): () => vo
       client.discard(entry.clientId);
       composer.setText(entry.text);
     },
+    retry: (entry) => {
+      // A new clientId: the server refused the old one, so it holds nothing under it.
+      client.discard(entry.clientId);
+      client.send(entry.room, entry.text);
+    },
   });
-  const composer = new Composer(MAX_MESSAGE_LENGTH, {
+  // The limit is the server's, told in `ready`; until then the composer counts without judging.
+  const composer = new Composer(client.limits?.maxMessageLength, {
     send: (text) => {
       client.send(current, text);
     },
@@ -94,7 +102,12 @@ export function mountChat(root: HTMLElement, options: ChatViewOptions): () => vo
     el(
       "header",
       "topbar",
-      el("div", "brand small", el("span", "brand-mark", "⇄"), "Switchboard"),
+      el(
+        "h1",
+        "brand small",
+        el("span", { class: "brand-mark", attrs: { "aria-hidden": "true" } }, "⇄"),
+        "Switchboard",
+      ),
       status.element,
       el("div", "account", el("span", { class: "me", attrs: { title: "You" } }, user), logout),
     ),
@@ -127,7 +140,11 @@ export function mountChat(root: HTMLElement, options: ChatViewOptions): () => vo
     const names = [...client.rooms.keys()];
     rooms.render(names, current, unread);
     saveRooms(user, { rooms: names, current });
-    const total = [...unread.values()].reduce((sum, n) => sum + n, 0);
+    renderTitle();
+  }
+
+  function renderTitle(): void {
+    const total = [...unread.values()].reduce((sum, n) => sum + n, unseenHere);
     document.title = total > 0 ? `(${total}) Switchboard` : "Switchboard";
   }
 
@@ -135,22 +152,30 @@ export function mountChat(root: HTMLElement, options: ChatViewOptions): () => vo
     const view = client.rooms.get(current);
     const names = view?.members ?? new Set<string>();
     members.render(names);
-    onlineCount.textContent = `${plural(names.size, "person", "people")} online`;
+    // The room's size, not the names loaded so far: a big room loads its names page by page.
+    const count = names instanceof RoomMembers ? names.count : names.size;
+    // While disconnected the list is what it was when the connection dropped: not a count to trust.
+    onlineCount.textContent =
+      client.status.state === "connected"
+        ? `${plural(count, "person", "people")} online`
+        : "offline";
   }
 
   function renderStatus(): void {
     status.render(client.status, client.outbox.sending().length);
     if (client.limits !== undefined) composer.setMaxLength(client.limits.maxMessageLength);
     chat.dataset.online = String(client.status.state === "connected");
+    renderMembers();
   }
 
   function showRoom(room: string): void {
     const view = client.rooms.get(room) ?? client.rooms.get(DEFAULT_ROOM);
     if (view === undefined) return;
     current = view.name;
+    const unseen = unread.get(current) ?? 0;
     unread.delete(current);
     roomTitle.replaceChildren(el("span", "hash", "#"), current);
-    messages.showRoom(view, outboxOf(current));
+    messages.showRoom(view, outboxOf(current), unseen);
     typingLine.textContent = typingText(typing.users(current));
     composer.setRoom(current);
     renderMembers();
@@ -181,6 +206,10 @@ export function mountChat(root: HTMLElement, options: ChatViewOptions): () => vo
         if (change.reset) messages.showRoom(view, outboxOf(current));
         else {
           messages.append(change.added);
+          if (document.visibilityState === "hidden") {
+            unseenHere += change.added.filter((message) => message.user !== user).length;
+            renderTitle();
+          }
           const ids = new Set(change.added.map((message) => message.clientId));
           if (client.outbox.all().some((entry) => ids.has(entry.clientId))) {
             messages.setOutbox(outboxOf(current));
@@ -213,6 +242,11 @@ export function mountChat(root: HTMLElement, options: ChatViewOptions): () => vo
           : "You were logged out: your session ended or you logged out in another tab.",
       );
     }),
+    listen(document, "visibilitychange", () => {
+      if (document.visibilityState !== "visible" || unseenHere === 0) return;
+      unseenHere = 0;
+      renderTitle();
+    }),
     listen(logout, "click", () => {
       loggingOut = true;
       logout.disabled = true;
@@ -234,5 +268,6 @@ export function mountChat(root: HTMLElement, options: ChatViewOptions): () => vo
     for (const off of offs) off();
     typing.dispose();
     client.close();
+    document.title = "Switchboard";
   };
 }

@@ -12,16 +12,26 @@ export interface ComposerHandlers {
 export class Composer {
   readonly element: HTMLFormElement;
   private readonly field = el("textarea", {
-    attrs: { id: "composer", name: "message", rows: "1", placeholder: "Write a message…" },
+    attrs: {
+      id: "composer",
+      name: "message",
+      rows: "1",
+      placeholder: "Write a message…",
+      "aria-describedby": "composer-counter",
+    },
   });
-  private readonly counter = el("span", { class: "counter", attrs: { "aria-live": "polite" } });
+  private readonly counter = el("span", {
+    class: "counter",
+    attrs: { id: "composer-counter", "aria-live": "polite" },
+  });
   private readonly button = el("button", { class: "primary", attrs: { type: "submit" } }, "Send");
   private readonly drafts = new Map<string, string>();
   private room = "";
   private lastTyping = 0;
 
   constructor(
-    private maxLength: number,
+    /** Undefined until the server said its limit (in `ready`). */
+    private maxLength: number | undefined,
     private readonly handlers: ComposerHandlers,
   ) {
     this.element = el(
@@ -29,7 +39,8 @@ export class Composer {
       "composer",
       el("label", { class: "visually-hidden", attrs: { for: "composer" } }, "Message"),
       this.field,
-      el("div", "composer-side", this.button, this.counter),
+      this.button,
+      this.counter,
     );
     listen(this.element, "submit", (event) => {
       event.preventDefault();
@@ -87,15 +98,28 @@ export class Composer {
     this.update();
   }
 
+  private over(text: string): number {
+    return this.maxLength === undefined ? 0 : Math.max(0, text.length - this.maxLength);
+  }
+
   private sendable(text: string): boolean {
-    return text.trim() !== "" && text.length <= this.maxLength;
+    return text.trim() !== "" && this.over(text) === 0;
   }
 
   private update(): void {
     const length = this.field.value.length;
-    this.counter.textContent = `${length} / ${this.maxLength}`;
-    this.counter.classList.toggle("over", length > this.maxLength);
-    this.counter.classList.toggle("near", length > this.maxLength * 0.9);
+    const over = this.over(this.field.value);
+    const max = this.maxLength;
+    // Enter does nothing while over the limit: this line is what says why.
+    this.counter.textContent =
+      over > 0
+        ? `${over} ${over === 1 ? "character" : "characters"} over the limit`
+        : max === undefined
+          ? ""
+          : `${length} / ${max}`;
+    this.counter.classList.toggle("over", over > 0);
+    this.counter.classList.toggle("near", max !== undefined && over === 0 && length > max * 0.9);
+    this.field.setAttribute("aria-invalid", String(over > 0));
     this.button.disabled = !this.sendable(this.field.value);
   }
 }

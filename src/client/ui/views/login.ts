@@ -39,7 +39,12 @@ export function authCard(...children: HTMLElement[]): HTMLElement {
     el(
       "div",
       "auth-card",
-      el("h1", "brand", el("span", "brand-mark", "⇄"), "Switchboard"),
+      el(
+        "h1",
+        "brand",
+        el("span", { class: "brand-mark", attrs: { "aria-hidden": "true" } }, "⇄"),
+        "Switchboard",
+      ),
       ...children,
     ),
   );
@@ -102,10 +107,14 @@ export function mountLogin(root: HTMLElement, options: LoginViewOptions): () => 
   const setError = (text: string) => {
     error.textContent = text;
   };
+  // A notice (why the person is here again) is about what happened before: it goes
+  // once the person does something new, so it never stands beside a new error.
+  const dismissNotice = () => show(notice, false);
 
   const offs = tabs.map((tab, index) =>
     listen(tab, "click", () => {
       mode = index === 0 ? "login" : "register";
+      dismissNotice();
       setError("");
       render();
       username.focus();
@@ -115,6 +124,7 @@ export function mountLogin(root: HTMLElement, options: LoginViewOptions): () => 
     listen(form, "submit", (event) => {
       event.preventDefault();
       if (busy) return;
+      dismissNotice();
       const name = username.value.trim();
       const problem = localProblem(mode, name, password.value);
       if (problem !== undefined) {

@@ -1,5 +1,6 @@
 --[[
-  Stores one chat message exactly once and publishes it.
+  Stores one chat message exactly once, and publishes it when given a channel
+  (without one, the caller publishes after replication).
 
   KEYS[1] room log (stream)     KEYS[2] room seq (counter)
   KEYS[3] room epoch (string)   KEYS[4] room dedup record (zset clientId -> offset)
@@ -9,7 +10,8 @@
   ARGV[7] clientId   ARGV[8] history size
   ARGV[9] where the sender stood in the room when it first sent this
           clientId, "<epoch>:<offset>", or "" when it does not say
-  ARGV[10] channel to publish on   ARGV[11] PUBLISH, or SPUBLISH on Redis Cluster
+  ARGV[10] channel to publish on, or "" for none
+  ARGV[11] PUBLISH, or SPUBLISH on Redis Cluster
 
   The dedup record holds one member per message still in the log and is
   trimmed with it: it costs what the capped history costs, not time x rate.
@@ -61,5 +63,7 @@ redis.call("XADD", KEYS[1], "MAXLEN", "~", ARGV[8], offset .. "-0", "m", message
 redis.call("ZADD", KEYS[4], offset, ARGV[7])
 local first = redis.call("XRANGE", KEYS[1], "-", "+", "COUNT", 1)[1]
 redis.call("ZREMRANGEBYSCORE", KEYS[4], "-inf", "(" .. string.match(first[1], "^(%d+)"))
-redis.call(ARGV[11], ARGV[10], message)
+if ARGV[10] ~= "" then
+  redis.call(ARGV[11], ARGV[10], message)
+end
 return { 1, message }

@@ -2,7 +2,7 @@
 --[[
   Removes presence entries whose instance stopped refreshing them (it died).
 
-  KEYS[1] room presence   KEYS[2] room members
+  KEYS[1] room presence   KEYS[2] room members   KEYS[3] room roster
   ARGV[1] now (ms)   ARGV[2] most entries to remove in one call
 
   Returns the users who left the room because of it.
@@ -17,6 +17,7 @@ for _, entry in ipairs(expired) do
   local user = string.match(entry, "^(.*)|[^|]*$")
   if user and redis.call("HINCRBY", KEYS[2], user, -1) <= 0 then
     redis.call("HDEL", KEYS[2], user)
+    redis.call("ZREM", KEYS[3], user)
     table.insert(left, user)
   end
 end

@@ -1,11 +1,9 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { IncomingHttpHeaders } from "node:http";
-import { RedisStore } from "connect-redis";
 import { unsign } from "cookie-signature";
 import type { RequestHandler } from "express";
-import session, { type SessionData } from "express-session";
-import type { Keys } from "../store/keys.ts";
-import type { RedisConnection, RedisConnections } from "../store/redis-connection.ts";
+import session from "express-session";
+import type { SessionStore } from "../store/session-store.ts";
 
 declare module "express-session" {
   interface SessionData {
@@ -41,14 +39,9 @@ export interface Sessions {
  * login. The cookie is named JSESSIONID by default because that is the name
  * Cloud Foundry's router keys sticky sessions on.
  */
-export function createSessions(
-  client: RedisConnection,
-  keys: Keys,
-  options: SessionOptions,
-): Sessions {
-  const store = new RedisStore({ client, prefix: keys.sessionPrefix, ttl: options.ttlSeconds });
+export function createSessions(sessions: SessionStore, options: SessionOptions): Sessions {
   const middleware = session({
-    store,
+    store: sessions.store,
     name: options.cookieName,
     secret: options.secret,
     resave: false,
@@ -72,8 +65,7 @@ export function createSessions(
       if (value === undefined || !value.startsWith("s:")) return undefined;
       const sessionId = unsign(value.slice(2), options.secret);
       if (sessionId === false) return undefined;
-      const data = (await store.get(sessionId)) as SessionData | null | undefined;
-      const user = data?.user?.name;
+      const user = (await sessions.read(sessionId))?.user?.name;
       return user === undefined ? undefined : { sessionId, user };
     },
   };
@@ -92,24 +84,6 @@ export function cookieValue(header: string | undefined, name: string): string | 
     }
   }
   return undefined;
-}
-
-/**
- * The secret that signs session cookies. Instances must agree on it; when none
- * is configured (development), the first instance to start stores a random one
- * in Redis and the others read it.
- */
-export async function resolveSessionSecret(
-  redis: RedisConnections,
-  keys: Keys,
-  configured: string | undefined,
-): Promise<string> {
-  if (configured !== undefined) return configured;
-  const key = keys.sessionSecret;
-  await redis.send(["SET", key, randomBytes(32).toString("base64url"), "NX"], key);
-  const secret = await redis.send<string | null>(["GET", key], key);
-  if (secret === null) throw new Error("the session secret vanished from Redis");
-  return secret;
 }
 
 /**

@@ -22,11 +22,19 @@ export function exitOf(child: ChildProcess): Promise<ExitInfo> {
   });
 }
 
-/** SIGTERM, then SIGKILL when the child is still there after `boundMs`; resolves on exit. */
-export async function terminate(child: ChildProcess, boundMs: number): Promise<ExitInfo> {
+/**
+ * The one way to stop a child: `signal` (SIGTERM: it may drain), then SIGKILL
+ * when it is still there after `boundMs`; resolves on exit. A `signal` of
+ * null waits for the child to exit by itself, within the same bound.
+ */
+export async function terminate(
+  child: ChildProcess,
+  boundMs: number,
+  signal: NodeJS.Signals | null = "SIGTERM",
+): Promise<ExitInfo> {
   const exited = exitOf(child);
   if (!isAlive(child)) return exited;
-  child.kill("SIGTERM");
+  if (signal !== null) child.kill(signal);
   const timer = setTimeout(() => {
     if (isAlive(child)) child.kill("SIGKILL");
   }, boundMs);
@@ -35,6 +43,50 @@ export async function terminate(child: ChildProcess, boundMs: number): Promise<E
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Polls `ready` until it holds: the one way to wait for a child to be
+ * healthy. Rejects when `gaveUp` says the child is gone (with its reason) or
+ * when `timeoutMs` runs out.
+ */
+export async function waitUntil(
+  ready: () => Promise<boolean>,
+  options: {
+    timeoutMs: number;
+    intervalMs?: number;
+    what: string;
+    gaveUp?: () => string | undefined;
+  },
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    if (await ready()) return;
+    const gone = options.gaveUp?.();
+    if (gone !== undefined) throw new Error(`${options.what} ${gone}`);
+    if (Date.now() > deadline) {
+      throw new Error(`${options.what} was not ready within ${options.timeoutMs} ms`);
+    }
+    await delay(options.intervalMs ?? 50);
+  }
+}
+
+/** True when `GET <url>` answers 2xx within a second. */
+export async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** For `waitUntil`'s `gaveUp`: why a child that is starting is gone, or undefined while it runs. */
+export function startFailure(child: ChildProcess): string | undefined {
+  if (isAlive(child)) return undefined;
+  const exit = { code: child.exitCode, signal: child.signalCode as NodeJS.Signals | null };
+  return `exited while starting (${describeExit(exit)})`;
 }
 
 export function describeExit({ code, signal }: ExitInfo): string {

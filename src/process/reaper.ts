@@ -61,7 +61,7 @@ function install(): void {
   if (installed) return;
   installed = true;
   process.once("exit", endAll);
-  for (const [signal, number] of [
+  for (const [signal, signalNumber] of [
     ["SIGTERM", 15],
     ["SIGINT", 2],
     ["SIGHUP", 1],
@@ -69,7 +69,7 @@ function install(): void {
     process.on(signal, () => {
       endAll();
       // With no other listener, this one would swallow the signal: end as its default would.
-      if (process.listenerCount(signal) === 1) process.exit(128 + number);
+      if (process.listenerCount(signal) === 1) process.exit(128 + signalNumber);
     });
   }
 }

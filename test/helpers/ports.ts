@@ -1,1 +1,0 @@
-export { freePort } from "../../bench/harness/ports.ts";
