@@ -135,7 +135,15 @@ test("the dedup record holds exactly the clientIds of the messages in the histor
   assert.deepEqual(scores, offsets);
   const keys = (await db.keys(`sb:{room:${room}}:*`)).sort();
   const tag = `sb:{room:${room}}`;
-  const expected = [cids, log, `${tag}:epoch`, `${tag}:seq`, `${tag}:presence`, `${tag}:members`];
+  const expected = [
+    cids,
+    log,
+    `${tag}:epoch`,
+    `${tag}:seq`,
+    `${tag}:presence`,
+    `${tag}:members`,
+    `${tag}:roster`,
+  ];
   assert.deepEqual(keys, expected.sort(), "no key per message");
 });
 

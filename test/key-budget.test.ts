@@ -36,8 +36,8 @@ before(async () => {
     SESSION_SECRET: "test-secret-0123456789abcdef",
     SESSION_TTL_SECONDS: String(SESSION_TTL),
     HISTORY_SIZE: String(HISTORY),
-    // The bucket key is made; the limit itself stays out of the way.
-    MESSAGE_RATE_PER_SECOND: "1000",
+    // The bucket key is made, and lives (burst / rate) 100 s; the limit stays out of the way.
+    MESSAGE_RATE_PER_SECOND: "10",
     MESSAGE_BURST: "1000",
     AUTH_FAILURES_BEFORE_LOCK: "2",
     PRESENCE_HEARTBEAT_MS: "200",
@@ -148,17 +148,19 @@ test("after chatting, joining, leaving, logging in and out, every key has a TTL 
   await people[1]?.http.logout();
   await people[0]?.http.login(people[0].name, PASSWORD).catch(() => undefined);
 
+  const found = await allKeys();
   const unbounded: string[] = [];
   const seen = new Set<string>();
-  for (const key of await allKeys()) {
+  for (const key of found) {
     const bound = keys.boundOf(key);
     seen.add(bound === undefined ? "none" : bound.kind);
     if (bound === undefined) {
       unbounded.push(`${key}: no bound in the key table`);
       continue;
     }
+    // -2: it expired since the scan, so it had a TTL; -1: it has none.
     const ttl = await db.pTTL(key);
-    if (bound.kind === "ttl" && ttl < 0) unbounded.push(`${key}: should expire, has no TTL`);
+    if (bound.kind === "ttl" && ttl === -1) unbounded.push(`${key}: should expire, has no TTL`);
   }
   assert.deepEqual(unbounded, []);
   assert.deepEqual([...seen].sort(), ["cap", "ttl"], "both kinds were exercised");
@@ -170,18 +172,11 @@ test("after chatting, joining, leaving, logging in and out, every key has a TTL 
     assert.ok(kept >= HISTORY && kept < 160, `${room} keeps ${kept} of 160`);
     assert.equal(await db.zCard(k.dedup), kept);
   }
-  const expected = [
-    "sb:rl:auth-fail:",
-    "sb:rl:auth-lock:",
-    "sb:rl:auth-ip:",
-    "sb:rl:msg:",
-    "sb:sess:",
-    "sb:user:",
-  ];
-  const present = await allKeys();
+  // (The lock on a name lasts a second at first: whether the scan still saw it depends on the pace.)
+  const expected = ["sb:rl:auth-fail:", "sb:rl:auth-ip:", "sb:rl:msg:", "sb:sess:", "sb:user:"];
   for (const prefix of expected) {
     assert.ok(
-      present.some((key) => key.startsWith(prefix)),
+      found.some((key) => key.startsWith(prefix)),
       `the run made a ${prefix}* key to check`,
     );
   }

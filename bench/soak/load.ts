@@ -20,6 +20,12 @@ export interface SoakLoadOptions {
   visitIntervalMs: number;
   /** An acknowledged message the observer has not shown after this long counts as lost (ms). */
   lostAfterMs: number;
+  /**
+   * How often the clients that stay (chatters, observer) ask GET /api/session,
+   * as an open page does now and then: a socket alone does not keep a session
+   * alive, and it expires after SESSION_TTL_SECONDS without a request (ms).
+   */
+  sessionRefreshMs: number;
   log: (line: string) => void;
 }
 
@@ -42,6 +48,8 @@ export interface LoadCounts {
   anonymous: number;
   /** Times the observer's view of a room was replaced after its first load. */
   observerResets: number;
+  /** Clients that stay and were logged out all the same (their session expired): a broken run. */
+  loggedOut: number;
 }
 
 const PASSWORD = "soak-password";
@@ -75,6 +83,7 @@ export class SoakLoad {
     visitErrors: 0,
     anonymous: 0,
     observerResets: 0,
+    loggedOut: 0,
   };
   private readonly agent = new Agent({ keepAlive: true });
   private readonly clients = new Set<SwitchboardClient>();
@@ -83,6 +92,7 @@ export class SoakLoad {
   /** clientId -> when the observer showed it, for acks that come after the message. */
   private readonly observed = new Map<string, number>();
   private running = false;
+  private readonly refreshers: NodeJS.Timeout[] = [];
   private readonly loops: Promise<void>[] = [];
   private sequence = 0;
   private readonly runId = Date.now().toString(36);
@@ -167,6 +177,7 @@ export class SoakLoad {
     });
     await observer.open();
     loaded = true;
+    this.stays(observer, observerHttp, "the observer");
 
     const chatters = await Promise.all(
       Array.from({ length: options.chatters }, async (_unused, i) => {
@@ -180,12 +191,25 @@ export class SoakLoad {
       }),
     );
     await Promise.all(chatters.map((client) => client.open()));
+    for (const [i, client] of chatters.entries()) this.stays(client, client.http, `chatter ${i}`);
     for (let i = 0; i < options.visitorAccounts; i++) {
       await this.http().register(`visit_${this.runId}_${i}`, PASSWORD);
     }
     this.running = true;
     for (const client of chatters) this.loops.push(this.chat(client));
     this.loops.push(this.visits(), this.anonymous());
+  }
+
+  /** A client that stays the whole run: its session is kept alive, and losing it is counted. */
+  private stays(client: SwitchboardClient, http: HttpApi, who: string): void {
+    client.on("logged-out", () => {
+      this.counts.loggedOut += 1;
+      this.options.log(`${who} was logged out`);
+    });
+    const timer = setInterval(() => {
+      http.session().catch(() => undefined);
+    }, this.options.sessionRefreshMs);
+    this.refreshers.push(timer);
   }
 
   private send(client: SwitchboardClient, room: string): void {
@@ -286,6 +310,7 @@ export class SoakLoad {
   /** Stops new traffic and waits (bounded) for the outboxes to empty and the observer to catch up. */
   async stop(timeoutMs = 60_000): Promise<void> {
     this.running = false;
+    for (const timer of this.refreshers) clearInterval(timer);
     await Promise.all(this.loops);
     const deadline = Date.now() + timeoutMs;
     while ((this.unsent > 0 || this.awaiting.size > 0) && Date.now() < deadline) {
@@ -301,6 +326,7 @@ export class SoakLoad {
 
   close(): void {
     this.running = false;
+    for (const timer of this.refreshers) clearInterval(timer);
     for (const client of this.clients) client.close();
     this.clients.clear();
     this.agent.destroy();

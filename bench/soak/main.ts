@@ -22,7 +22,7 @@ const { values } = parseArgs({
     visitors: { type: "string", default: "20" },
     "visit-interval": { type: "string", default: "5000" },
     "history-size": { type: "string", default: "200" },
-    "session-ttl": { type: "string", default: "600" },
+    "session-ttl": { type: "string", default: "1200" },
     "sample-seconds": { type: "string", default: "10" },
     /** Where the report goes. @default bench/results */
     out: { type: "string", default: fileURLToPath(new URL("../results/", import.meta.url)) },

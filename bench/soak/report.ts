@@ -165,6 +165,7 @@ export function passed(result: SoakResult, judgements: Judgement[]): boolean {
   return (
     result.counts.lost === 0 &&
     result.counts.refused === 0 &&
+    result.counts.loggedOut === 0 &&
     judgements.every((j) => j.verdict !== "over")
   );
 }
@@ -205,13 +206,13 @@ export async function writeSoakReport(
   const lines = [
     `# Soak run, ${result.started.toISOString()}`,
     "",
-    `Commit ${commit}. ${fmt(duration / 60, 1)} minutes of traffic through the router of a 3-instance local cluster on one Redis (no persistence): ${o.chatters} chatters in ${o.rooms} rooms (3 rooms each, a message every ~${o.sendIntervalMs / 1000} s each), a visitor every ~${o.visitIntervalMs / 1000} s (log in with one of ${o.visitorAccounts} accounts, connect, send in a room, join a second room, send, leave it, disconnect; 4 in 5 log out, the others leave their session to expire), someone opening the page without logging in every ~${o.visitIntervalMs / 1000} s, and one observer client in every room. HISTORY_SIZE=${o.historySize}, SESSION_TTL_SECONDS=${o.sessionTtlSeconds}. ${result.restart === undefined ? "No instance was restarted." : `Instance ${result.restart.id} was stopped at ${fmt(result.restart.t / 60, 1)} min (SIGTERM: it drained, and the supervisor started a replacement).`}`,
+    `Commit ${commit}. ${fmt(duration / 60, 1)} minutes of traffic through the router of a 3-instance local cluster on one Redis (no persistence): ${o.chatters} chatters in ${o.rooms} rooms (3 rooms each, a message every ~${o.sendIntervalMs / 1000} s each), a visitor every ~${o.visitIntervalMs / 1000} s (log in with one of ${o.visitorAccounts} accounts, connect, send in a room, join a second room, send, leave it, disconnect; 4 in 5 log out, the others leave their session to expire; the chatters and the observer refresh their sessions with GET /api/session every quarter of the TTL, as an open page would), someone opening the page without logging in every ~${o.visitIntervalMs / 1000} s, and one observer client in every room. HISTORY_SIZE=${o.historySize}, SESSION_TTL_SECONDS=${o.sessionTtlSeconds}. ${result.restart === undefined ? "No instance was restarted." : `Instance ${result.restart.id} was stopped at ${fmt(result.restart.t / 60, 1)} min (SIGTERM: it drained, and the supervisor started a replacement).`}`,
     "",
     `Sampled every ${o.sampleMs / 1000} s: Redis used_memory and key count; each instance's heap (after a full GC), RSS, active handles and event-loop delay (through bench/harness/memory-probe.mjs); the load's counters. A message is lost when the server acknowledged it to its sender and the room's observer had not shown it a minute later.`,
     "",
     `## Verdict: ${ok ? "PASS" : "FAIL"}`,
     "",
-    `- Acknowledged ${c.acked}, shown ${c.delivered} times over all clients, **lost ${c.lost}**, refused ${c.refused}; unsent at the end ${last?.unsent ?? "–"}; observer reloads ${c.observerResets}.`,
+    `- Acknowledged ${c.acked}, shown ${c.delivered} times over all clients, **lost ${c.lost}**, refused ${c.refused}; unsent at the end ${last?.unsent ?? "–"}; observer reloads ${c.observerResets}; clients that stay but were logged out ${c.loggedOut}.`,
     `- ${c.visits} visits (${c.visitErrors} failed), ${c.logins} logins, ${c.logouts} logouts, ${c.anonymous} visits without login.`,
     `- Redis: ${fmt((first?.redisUsed ?? Number.NaN) / 1e6)} MB and ${first?.redisKeys ?? "–"} keys at the start, ${fmt((last?.redisUsed ?? Number.NaN) / 1e6)} MB and ${last?.redisKeys ?? "–"} keys at the end.`,
     `- Growth after warm-up (the first ${WARMUP_SHARE * 100}% of the run; for the restart's replacement, as long again after it started), least squares over the samples:`,

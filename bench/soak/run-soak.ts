@@ -106,6 +106,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       visitorAccounts: options.visitorAccounts,
       visitIntervalMs: options.visitIntervalMs,
       lostAfterMs: 60_000,
+      // A quarter of the session TTL: the clients that stay keep their sessions.
+      sessionRefreshMs: Math.max(5000, (options.sessionTtlSeconds * 1000) / 4),
       log,
     });
     log(`cluster up at ${cluster.url}; starting the load`);

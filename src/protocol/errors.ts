@@ -17,6 +17,7 @@ export const ErrorCode = {
   UnknownEvent: "unknown_event",
   NotFound: "not_found",
   ResendExpired: "resend_expired",
+  StorageFull: "storage_full",
   Unavailable: "unavailable",
   Internal: "internal",
 } as const;
@@ -45,6 +46,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   unknown_event: 400,
   not_found: 404,
   resend_expired: 409,
+  storage_full: 503,
   unavailable: 503,
   internal: 500,
 };

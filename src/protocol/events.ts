@@ -200,4 +200,6 @@ export interface HealthResponse {
   /** Messages this instance has stored since it started. */
   messages: number;
   draining: boolean;
+  /** "full" while Redis refuses writes at its memory limit (sends get `storage_full`). */
+  storage: "ok" | "full";
 }

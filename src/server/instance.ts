@@ -19,6 +19,7 @@ import { PresenceStore } from "./store/presence-store.ts";
 import { RateLimitStore } from "./store/rate-limit-store.ts";
 import { connectRedis } from "./store/redis-connection.ts";
 import { SessionStore } from "./store/session-store.ts";
+import { StorageWatch } from "./store/storage-watch.ts";
 
 /** How long one shutdown step (other than the drain) may take. */
 const SHUTDOWN_STEP_MS = 3000;
@@ -45,10 +46,12 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     ttlSeconds: config.sessionTtlSeconds,
   };
   const sessions = createSessions(sessionStore, sessionOptions);
-  const accounts = new AccountStore(redis.send, keys);
-  const rateLimits = new RateLimitStore(redis.send, keys);
+  const storage = new StorageWatch(log);
+  const send = storage.watch(redis.send);
+  const accounts = new AccountStore(send, keys);
+  const rateLimits = new RateLimitStore(send, keys);
   const presenceStore = new PresenceStore(
-    redis.send,
+    send,
     keys,
     config.instanceId,
     config.presenceHeartbeatMs * 3,
@@ -65,7 +68,12 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     accounts,
     redisReady: redis.isReady,
     metrics: metrics.http,
-    health: () => ({ sockets: io?.engine.clientsCount ?? 0, messages: stored, draining }),
+    health: () => ({
+      sockets: io?.engine.clientsCount ?? 0,
+      messages: stored,
+      draining,
+      storage: storage.state(),
+    }),
     endSessionSockets: (sessionId) => {
       const room = sessionRoom(sessionId);
       io?.to(room).emit("bye", { reason: "logout" });
@@ -104,7 +112,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     config.replicaAck === "on" || (config.replicaAck === "auto" && (await redis.hasReplicas()));
   log.info({ redis: redis.mode, replicaAck }, "redis topology");
   const messages = new MessageStore(
-    redis.send,
+    send,
     keys,
     config.historySize,
     bus,
@@ -127,6 +135,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     typingIntervalMs: config.typingIntervalMs,
     onStored: () => {
       stored += 1;
+      storage.stored();
       metrics.messageStored();
     },
   });

@@ -533,8 +533,14 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       this.emit("outbox", this.outbox.all());
       return;
     }
-    // unavailable, rate_limited, internal: keep it and try again a little later.
-    const retryIn = result.error.code === "rate_limited" ? 1000 : 500;
+    // unavailable, rate_limited, storage_full, internal: keep it and try again a little later
+    // (a full Redis takes an operator, or trimmed history, to make room).
+    const retryIn =
+      result.error.code === "storage_full"
+        ? 2000
+        : result.error.code === "rate_limited"
+          ? 1000
+          : 500;
     setTimeout(() => {
       if (socket === this.socket && this.status.state === "connected") this.transmit(entry);
     }, retryIn);

@@ -63,9 +63,18 @@ export function createApp(deps: AppDeps): express.Express {
   app.get("/readyz", (_req, res) => {
     const health = deps.health();
     const ready = deps.redisReady() && !health.draining;
-    res
-      .status(ready ? 200 : 503)
-      .json({ ready, instance: deps.instanceId, redis: deps.redisReady() });
+    // A full Redis leaves the instance ready: it still serves history and
+    // presence, and every instance shares that Redis, so taking them out of
+    // routing would only make it worse. The body says why sends fail.
+    res.status(ready ? 200 : 503).json({
+      ready,
+      instance: deps.instanceId,
+      redis: deps.redisReady(),
+      storage: health.storage,
+      ...(health.storage === "full"
+        ? { reason: "Redis is at its memory limit; sends are refused with storage_full" }
+        : {}),
+    });
   });
 
   if (deps.metrics !== undefined) {

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import { AppError, ErrorCode, httpStatusOf } from "../../protocol/index.ts";
 import type { Logger } from "../logger.ts";
+import { isOutOfMemory, storageFull } from "../store/lua-script.ts";
 
 /** Errors raised by body-parser carry a `type`. */
 interface BodyParserError {
@@ -37,6 +38,7 @@ function toAppError(error: unknown, redisReady: () => boolean): AppError {
   if (type === "encoding.unsupported" || type === "charset.unsupported") {
     return new AppError(ErrorCode.InvalidInput, "the request body must be UTF-8 JSON");
   }
+  if (isOutOfMemory(error)) return storageFull(error);
   if (!redisReady()) {
     return new AppError(ErrorCode.Unavailable, "the service is briefly unavailable; try again", {
       cause: error,

@@ -1,5 +1,6 @@
 import { AppError, type ErrorBody, ErrorCode } from "../../protocol/index.ts";
 import type { Logger } from "../logger.ts";
+import { isOutOfMemory, storageFull } from "../store/lua-script.ts";
 import type { ChatSocket } from "./types.ts";
 
 /** A listener shared by every socket; Socket.IO calls it with the socket as `this`. */
@@ -13,6 +14,7 @@ export function ackOf(args: unknown[]): ((reply: unknown) => void) | undefined {
 
 export function errorBody(error: unknown, redisReady: boolean, log: Logger): ErrorBody {
   if (error instanceof AppError) return error.toBody();
+  if (isOutOfMemory(error)) return storageFull(error).toBody();
   if (!redisReady) {
     return { code: ErrorCode.Unavailable, message: "storage is unreachable; retry shortly" };
   }

@@ -4,6 +4,7 @@ import { LuaScript, type SendCommand } from "./lua-script.ts";
 const addScript = new LuaScript("presence-add");
 const removeScript = new LuaScript("presence-remove");
 const reapScript = new LuaScript("presence-reap");
+const refreshScript = new LuaScript("presence-refresh");
 const pageScript = new LuaScript("presence-page");
 
 /** A page of a room's members in name order, and how many there are. */
@@ -60,10 +61,9 @@ export class PresenceStore {
   /** Pushes the expiry of this instance's entries forward (one command per room). */
   async refresh(room: string, users: Iterable<string>): Promise<void> {
     const k = this.keys.room(room);
-    const expiry = String(Date.now() + this.ttlMs);
-    const args = ["ZADD", k.presence, "XX"];
-    for (const user of users) args.push(expiry, this.entry(user));
-    if (args.length > 3) await this.send(args, k.presence);
+    const entries = [...users].map((user) => this.entry(user));
+    if (entries.length === 0) return;
+    await refreshScript.run(this.send, [k.presence], [Date.now() + this.ttlMs, ...entries]);
   }
 
   /** Removes expired entries; returns the users who thereby left the room. */

@@ -17,8 +17,13 @@
   "latest": the latest entries, newest first (the history no longer reaches
   back to the client's position, its epoch is another, or it has none).
 ]]
-redis.call("SET", KEYS[3], ARGV[1], "NX")
+-- Written only when missing, so that a room with history stays readable
+-- while Redis refuses writes (at maxmemory).
 local epoch = redis.call("GET", KEYS[3])
+if not epoch then
+  epoch = ARGV[1]
+  redis.call("SET", KEYS[3], epoch)
+end
 local offset = tonumber(redis.call("GET", KEYS[2]) or "0")
 if ARGV[2] == epoch then
   local since = tonumber(ARGV[3])

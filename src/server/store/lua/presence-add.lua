@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 --[[
   Adds or refreshes one presence entry.
 
@@ -7,6 +8,9 @@
   ARGV[1] entry "user|instance"   ARGV[2] expires at (ms)   ARGV[3] user
 
   Returns 1 when the user was not in the room before (a join to announce).
+
+  Runs also while Redis is at maxmemory (allow-oom): presence is bounded (it
+  adds one entry per member), and keeping it right matters more than a few bytes past the limit.
 ]]
 local added = redis.call("ZADD", KEYS[1], ARGV[2], ARGV[1])
 if added == 1 then

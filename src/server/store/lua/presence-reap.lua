@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 --[[
   Removes presence entries whose instance stopped refreshing them (it died).
 
@@ -5,6 +6,9 @@
   ARGV[1] now (ms)   ARGV[2] most entries to remove in one call
 
   Returns the users who left the room because of it.
+
+  Runs also while Redis is at maxmemory (allow-oom): presence is bounded (it
+  frees memory), and keeping it right matters more than a few bytes past the limit.
 ]]
 local expired = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", "(" .. ARGV[1], "LIMIT", 0, ARGV[2])
 local left = {}
