@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { RedisNode } from "../bench/harness/redis-node.ts";
-import type { JoinResult, Message, Result } from "../src/protocol/index.ts";
-import { TestInstance } from "./helpers/instance.ts";
-import { redisModes, startTopology } from "./helpers/redis-topology.ts";
+import type { RedisNode } from "../../bench/harness/redis-node.ts";
+import type { JoinResult, Message, Result } from "../../src/protocol/index.ts";
+import { TestInstance } from "../helpers/instance.ts";
+import { redisModes, startTopology } from "../helpers/redis-topology.ts";
 import {
   onMessages,
   type RawSocket,
@@ -11,7 +11,7 @@ import {
   registeredUser,
   socketReady,
   uniqueName,
-} from "./helpers/users.ts";
+} from "../helpers/users.ts";
 
 type Topology = Awaited<ReturnType<typeof startTopology>>;
 
