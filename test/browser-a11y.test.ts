@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { after, before, describe, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { SwitchboardClient } from "../src/client/core/index.ts";
-import { app, launchBrowser, registerInPage } from "./helpers/browser.ts";
+import { allSteps, app, launchBrowser, registerInPage } from "./helpers/browser.ts";
 import { TestCluster } from "./helpers/cluster.ts";
 import { connectedClient, PASSWORD, registeredUser, uniqueName } from "./helpers/users.ts";
 
@@ -55,18 +55,6 @@ async function axe(
 
 /** The summary printed for the report: page, violations by impact. */
 const summary: string[] = [];
-
-async function allSteps(steps: Array<() => Promise<unknown> | undefined>): Promise<void> {
-  const failures = [];
-  for (const step of steps) {
-    try {
-      await step();
-    } catch (error) {
-      failures.push(error);
-    }
-  }
-  if (failures.length > 0) throw new AggregateError(failures, "teardown failed");
-}
 
 /** What has the keyboard focus, and whether a person can see that it has. */
 async function focused(page: Page): Promise<{ description: string; visible: boolean }> {

@@ -2,34 +2,20 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Browser, BrowserContext, Page, WebSocketRoute } from "playwright-core";
 import type { SwitchboardClient } from "../src/client/core/index.ts";
-import { app, launchBrowser, registerInPage, sendInPage, watchPage } from "./helpers/browser.ts";
+import {
+  allSteps,
+  app,
+  launchBrowser,
+  registerInPage,
+  sendAll,
+  sendInPage,
+  watchPage,
+} from "./helpers/browser.ts";
 import { TestInstance } from "./helpers/instance.ts";
 import { TestRedis } from "./helpers/redis-server.ts";
 import { connectedClient, PASSWORD, registeredUser, uniqueName } from "./helpers/users.ts";
 
 const LIMIT = 300;
-
-async function allSteps(steps: Array<() => Promise<unknown> | undefined>): Promise<void> {
-  const failures = [];
-  for (const step of steps) {
-    try {
-      await step();
-    } catch (error) {
-      failures.push(error);
-    }
-  }
-  if (failures.length > 0) throw new AggregateError(failures, "teardown failed");
-}
-
-/** Sends each text in turn and resolves once the server acknowledged them all. */
-async function sendAll(client: SwitchboardClient, room: string, texts: string[]): Promise<void> {
-  for (const text of texts) client.send(room, text);
-  const deadline = Date.now() + 20_000;
-  while (client.outbox.all().length > 0) {
-    if (Date.now() > deadline) throw new Error("messages were not acknowledged in time");
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe("everyday chat features (Chromium)", () => {
   let redis: TestRedis | undefined;

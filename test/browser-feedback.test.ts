@@ -1,25 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Browser, BrowserContext } from "playwright-core";
-import { app, launchBrowser, registerInPage, watchPage } from "./helpers/browser.ts";
+import { allSteps, app, launchBrowser, registerInPage, watchPage } from "./helpers/browser.ts";
 import { TestInstance } from "./helpers/instance.ts";
 import { TestRedis } from "./helpers/redis-server.ts";
 import { PASSWORD, registeredUser, uniqueName } from "./helpers/users.ts";
 
 /** Not the server's default (2000): the page can only know it from the server. */
 const LIMIT = 300;
-
-async function allSteps(steps: Array<() => Promise<unknown> | undefined>): Promise<void> {
-  const failures = [];
-  for (const step of steps) {
-    try {
-      await step();
-    } catch (error) {
-      failures.push(error);
-    }
-  }
-  if (failures.length > 0) throw new AggregateError(failures, "teardown failed");
-}
 
 describe("feedback a person can act on (Chromium)", () => {
   let redis: TestRedis | undefined;

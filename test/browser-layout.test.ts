@@ -5,7 +5,14 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { SwitchboardClient } from "../src/client/core/index.ts";
-import { app, launchBrowser, registerInPage, watchPage } from "./helpers/browser.ts";
+import {
+  allSteps,
+  app,
+  launchBrowser,
+  registerInPage,
+  sendAll,
+  watchPage,
+} from "./helpers/browser.ts";
 import { TestInstance } from "./helpers/instance.ts";
 import { TestRedis } from "./helpers/redis-server.ts";
 import { connectedClient, PASSWORD, registeredUser, uniqueName } from "./helpers/users.ts";
@@ -99,28 +106,6 @@ const CHAT_PARTS = {
   newest: ".messages:not(.outbox) .message",
   scroller: ".scroller",
 };
-
-async function allSteps(steps: Array<() => Promise<unknown> | undefined>): Promise<void> {
-  const failures = [];
-  for (const step of steps) {
-    try {
-      await step();
-    } catch (error) {
-      failures.push(error);
-    }
-  }
-  if (failures.length > 0) throw new AggregateError(failures, "teardown failed");
-}
-
-/** Sends each text in turn and resolves once the server acknowledged them all. */
-async function sendAll(client: SwitchboardClient, room: string, texts: string[]): Promise<void> {
-  for (const text of texts) client.send(room, text);
-  const deadline = Date.now() + 20_000;
-  while (client.outbox.all().length > 0) {
-    if (Date.now() > deadline) throw new Error("messages were not acknowledged in time");
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe("the chat fits the window (Chromium, desktop and phone)", () => {
   let redis: TestRedis | undefined;

@@ -3,7 +3,14 @@ import { after, before, describe, test } from "node:test";
 import type { Browser, BrowserContext, WebSocketRoute } from "playwright-core";
 import type { SwitchboardClient } from "../src/client/core/index.ts";
 import type { Message } from "../src/protocol/index.ts";
-import { app, launchBrowser, registerInPage, sendInPage, watchPage } from "./helpers/browser.ts";
+import {
+  allSteps,
+  app,
+  launchBrowser,
+  registerInPage,
+  sendInPage,
+  watchPage,
+} from "./helpers/browser.ts";
 import { TestInstance } from "./helpers/instance.ts";
 import { TestRedis } from "./helpers/redis-server.ts";
 import {
@@ -26,18 +33,6 @@ function received(client: SwitchboardClient, text: string): Promise<Message> {
 }
 
 /** Runs every step even when one fails (a browser left open would hang the run). */
-async function allSteps(steps: Array<() => Promise<unknown> | undefined>): Promise<void> {
-  const failures = [];
-  for (const step of steps) {
-    try {
-      await step();
-    } catch (error) {
-      failures.push(error);
-    }
-  }
-  if (failures.length > 0) throw new AggregateError(failures, "teardown failed");
-}
-
 describe("browser app (Chromium)", () => {
   let redis: TestRedis | undefined;
   let a: TestInstance;

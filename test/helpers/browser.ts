@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { type Browser, chromium, type Locator, type Page } from "playwright-core";
+import type { SwitchboardClient } from "../../src/client/core/index.ts";
 
 /** Debian's Chromium; the tests never download a browser. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -75,4 +76,31 @@ export async function sendInPage(page: Page, text: string): Promise<void> {
   const composer = app(page).composer;
   await composer.fill(text);
   await composer.press("Enter");
+}
+
+/** Runs every teardown step, also after one failed, and then reports all that failed. */
+export async function allSteps(steps: Array<() => Promise<unknown> | undefined>): Promise<void> {
+  const failures = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      failures.push(error);
+    }
+  }
+  if (failures.length > 0) throw new AggregateError(failures, "teardown failed");
+}
+
+/** Sends each text in turn and resolves once the server acknowledged them all. */
+export async function sendAll(
+  client: SwitchboardClient,
+  room: string,
+  texts: string[],
+): Promise<void> {
+  for (const text of texts) client.send(room, text);
+  const deadline = Date.now() + 20_000;
+  while (client.outbox.all().length > 0) {
+    if (Date.now() > deadline) throw new Error("messages were not acknowledged in time");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
