@@ -20,7 +20,7 @@ test("processes a test file started are ended when the runner times the file out
     `import { writeFileSync } from "node:fs";
 import { test } from "node:test";
 import { ClusterProcess } from ${from("bench/harness/cluster-process.ts")};
-import { RedisServer } from ${from("bench/harness/redis-server.ts")};
+import { RedisServer } from ${from("src/cluster/redis/server.ts")};
 import { TestInstance } from ${from("test/helpers/instance.ts")};
 test("hangs", async () => {
   const redis = await RedisServer.start();

@@ -1,5 +1,5 @@
+import { RedisServer } from "../../src/cluster/redis/server.ts";
 import { ClusterProcess } from "../harness/cluster-process.ts";
-import { RedisServer } from "../harness/redis-server.ts";
 import type { ClusterControl } from "./run-chaos.ts";
 
 /**

@@ -4,8 +4,8 @@ import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { waitForPort } from "../../src/cluster/redis/server.ts";
 import { endWithThisProcess, freePort, terminate } from "../../src/process/index.ts";
-import { waitForPort } from "./redis-server.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 

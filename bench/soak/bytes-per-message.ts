@@ -8,10 +8,10 @@
  */
 import { parseArgs } from "node:util";
 import { createClient } from "redis";
+import { RedisServer } from "../../src/cluster/redis/server.ts";
 import { MemoryBroker } from "../../src/server/store/bus/memory-bus.ts";
 import { Keys } from "../../src/server/store/keys.ts";
 import { MessageStore } from "../../src/server/store/message-store.ts";
-import { RedisServer } from "../harness/redis-server.ts";
 
 const { values } = parseArgs({
   options: {

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { createClient } from "redis";
+import { RedisServer } from "../../src/cluster/redis/server.ts";
 import { ClusterProcess } from "../harness/cluster-process.ts";
 import { probeStats } from "../harness/proc-stats.ts";
-import { RedisServer } from "../harness/redis-server.ts";
 import { type LoadCounts, SoakLoad } from "./load.ts";
 
 const PROBE = pathToFileURL(join(import.meta.dirname, "../harness/memory-probe.mjs")).href;

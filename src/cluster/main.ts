@@ -5,7 +5,7 @@ import { join, relative } from "node:path";
 import { BackendTable, createRouter, type Router } from "../router/index.ts";
 import { createAdminApi } from "./admin-api.ts";
 import { ClusterConfigError, loadClusterConfig } from "./config.ts";
-import { RedisNotFoundError, RedisProcess } from "./redis-process.ts";
+import { RedisNotFoundError, RedisProcess } from "./redis/local-redis.ts";
 import { loadOrCreateSessionSecret } from "./session-secret.ts";
 import { removeState, writeState } from "./state-file.ts";
 import { StatsPoller } from "./stats.ts";

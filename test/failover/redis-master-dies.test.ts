@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { RedisNode } from "../../bench/harness/redis-node.ts";
+import type { RedisNode } from "../../src/cluster/redis/node.ts";
 import type { JoinResult, Message, Result } from "../../src/protocol/index.ts";
 import { TestInstance } from "../helpers/instance.ts";
 import { redisModes, startTopology } from "../helpers/redis-topology.ts";

@@ -1,1 +1,1 @@
-export { RedisServer as TestRedis, waitForPort } from "../../bench/harness/redis-server.ts";
+export { RedisServer as TestRedis, waitForPort } from "../../src/cluster/redis/server.ts";

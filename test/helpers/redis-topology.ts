@@ -1,6 +1,6 @@
-import { RedisClusterServer } from "../../bench/harness/redis-cluster.ts";
-import { RedisSentinelServer } from "../../bench/harness/redis-sentinel.ts";
-import { RedisServer } from "../../bench/harness/redis-server.ts";
+import { RedisClusterServer } from "../../src/cluster/redis/cluster.ts";
+import { RedisSentinelServer } from "../../src/cluster/redis/sentinel.ts";
+import { RedisServer } from "../../src/cluster/redis/server.ts";
 
 export type RedisMode = "single" | "sentinel" | "cluster";
 

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { endWithThisProcess, isAlive, terminate } from "../../src/process/index.ts";
-import { waitForPort } from "./redis-server.ts";
+import { endWithThisProcess, isAlive, terminate } from "../../process/index.ts";
+import { waitForPort } from "./server.ts";
 
 /**
  * One `redis-server` process (a data node or a Sentinel) of a topology that

@@ -8,7 +8,7 @@ import {
   portAccepts,
   terminate,
   waitUntil,
-} from "../../src/process/index.ts";
+} from "../../process/index.ts";
 
 /**
  * A real `redis-server` of our own, on a free port, in a temporary folder,

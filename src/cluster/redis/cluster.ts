@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePort } from "../../src/process/index.ts";
-import { RedisNode } from "./redis-node.ts";
+import { freePort } from "../../process/index.ts";
+import { RedisNode } from "./node.ts";
 
 const run = promisify(execFile);
 

@@ -9,7 +9,7 @@ import {
   startFailure,
   terminate,
   waitUntil,
-} from "../process/index.ts";
+} from "../../process/index.ts";
 
 /** What a person needs to read when there is no Redis to use. */
 export const REDIS_MISSING_MESSAGE = `Switchboard needs Redis 7 and found no redis-server on PATH, and no REDIS_URL.
