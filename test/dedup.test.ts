@@ -1,10 +1,8 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { createClient } from "redis";
+import { test } from "node:test";
 import { MemoryStorage, type OutboxEntry } from "../src/client/core/index.ts";
 import type { JoinResult, Message, Result, StreamPosition } from "../src/protocol/index.ts";
-import { TestInstance } from "./helpers/instance.ts";
-import { TestRedis } from "./helpers/redis-server.ts";
+import { instancesOnRedis } from "./helpers/fixtures.ts";
 import {
   connectedClient,
   type RawSocket,
@@ -18,36 +16,17 @@ import {
  * A clientId is remembered as long as its message is in the room's history,
  * and no longer: Redis holds a capped record per room, not a key per message.
  */
-let redis: TestRedis;
-let instance: TestInstance;
-let db: ReturnType<typeof createClient>;
-const sockets: RawSocket[] = [];
 /** Messages a room keeps (about: the stream is trimmed by whole nodes of 100). */
 const HISTORY = 10;
-
-before(async () => {
-  redis = await TestRedis.start({ persistence: false });
-  instance = await TestInstance.start({
-    REDIS_URL: redis.url,
-    SESSION_SECRET: "test-secret-0123456789abcdef",
-    MESSAGE_RATE_PER_SECOND: "0",
-    HISTORY_SIZE: String(HISTORY),
-  });
-  db = createClient({ url: redis.url });
-  await db.connect();
-});
-
-after(async () => {
-  for (const socket of sockets) socket.disconnect();
-  await db?.close().catch(() => undefined);
-  await instance?.stop("SIGKILL");
-  await redis?.close();
-});
+const cluster = instancesOnRedis(
+  { MESSAGE_RATE_PER_SECOND: "0", HISTORY_SIZE: String(HISTORY) },
+  { count: 1, db: true },
+);
 
 async function inNewRoom() {
-  const user = await registeredUser(instance.url);
-  const socket = rawSocket(instance.url, user.jar, ["websocket"]);
-  sockets.push(socket);
+  const user = await registeredUser(cluster.a.url);
+  const socket = rawSocket(cluster.a.url, user.jar, ["websocket"]);
+  cluster.track(socket);
   await socketReady(socket);
   const room = uniqueName("r").toLowerCase();
   const joined = (await socket.emitWithAck("room:join", { room })) as Result<JoinResult>;
@@ -127,13 +106,19 @@ test("the dedup record holds exactly the clientIds of the messages in the histor
   await fill(socket, room, 400);
   const log = `sb:{room:${room}}:log`;
   const cids = `sb:{room:${room}}:cids`;
-  const entries = (await db.sendCommand(["XRANGE", log, "-", "+"])) as [string, string[]][];
+  const entries = (await cluster.db.sendCommand(["XRANGE", log, "-", "+"])) as [string, string[]][];
   const offsets = entries.map(([id]) => Number(id.split("-")[0]));
-  const record = (await db.sendCommand(["ZRANGE", cids, "0", "-1", "WITHSCORES"])) as string[];
+  const record = (await cluster.db.sendCommand([
+    "ZRANGE",
+    cids,
+    "0",
+    "-1",
+    "WITHSCORES",
+  ])) as string[];
   const scores = record.filter((_value, i) => i % 2 === 1).map(Number);
   assert.ok(offsets.length >= HISTORY && offsets.length < 400, `${offsets.length} kept`);
   assert.deepEqual(scores, offsets);
-  const keys = (await db.keys(`sb:{room:${room}}:*`)).sort();
+  const keys = (await cluster.db.keys(`sb:{room:${room}}:*`)).sort();
   const tag = `sb:{room:${room}}`;
   const expected = [
     cids,
@@ -153,9 +138,9 @@ test("Redis does not grow with messages once the history is full", async () => {
   /** What the keys hold (Redis's used_memory also counts buffers that swing with traffic). */
   const footprint = async () => {
     let used = 0;
-    const keys = await db.keys("*");
+    const keys = await cluster.db.keys("*");
     for (const key of keys) {
-      used += Number(await db.sendCommand(["MEMORY", "USAGE", key, "SAMPLES", "0"]));
+      used += Number(await cluster.db.sendCommand(["MEMORY", "USAGE", key, "SAMPLES", "0"]));
     }
     return { used, keys: keys.length };
   };
@@ -189,7 +174,7 @@ test("the client shows an outbox entry from before the history as failed, and se
     entry("gone-1", "sent long ago", { epoch, offset: 0 }),
     entry("stale-1", "stored, ack lost, long ago?", { epoch, offset: 250 }),
   ]);
-  const client = await connectedClient(instance.url, user.http, { rooms: [room], storage });
+  const client = await connectedClient(cluster.a.url, user.http, { rooms: [room], storage });
   try {
     const settled = new Promise<void>((resolve) => {
       const check = () => {
@@ -216,7 +201,7 @@ test("the client names its position with a send, and a resend keeps the first on
   const { user, socket, room } = await inNewRoom();
   await fill(socket, room, 3);
   const storage = new MemoryStorage();
-  const client = await connectedClient(instance.url, user.http, { rooms: [room], storage });
+  const client = await connectedClient(cluster.a.url, user.http, { rooms: [room], storage });
   try {
     const view = client.rooms.get(room);
     assert.equal(view?.offset, 3);

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { after, before, test } from "node:test";
+import { before, test } from "node:test";
 import fc from "fast-check";
 import WebSocket from "ws";
 import { ErrorCode, type JoinResult, type Message, type Result } from "../src/protocol/index.ts";
-import { TestInstance } from "./helpers/instance.ts";
-import { TestRedis } from "./helpers/redis-server.ts";
+import { instancesOnRedis } from "./helpers/fixtures.ts";
 import { type RawSocket, rawSocket, registeredUser, socketReady } from "./helpers/users.ts";
 
 /**
@@ -17,8 +16,7 @@ const RUNS_PER_EVENT = 1000;
 const ROOM = "fuzz";
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
 
-let redis: TestRedis;
-let instance: TestInstance;
+const cluster = instancesOnRedis({ MESSAGE_RATE_PER_SECOND: "0" }, { count: 1, ids: ["fuzz"] });
 let socket: RawSocket;
 let jar: Awaited<ReturnType<typeof registeredUser>>["jar"];
 /** Messages the server acknowledged as stored, by clientId. */
@@ -27,26 +25,14 @@ let cases = 0;
 let rssBeforeKb = 0;
 
 before(async () => {
-  redis = await TestRedis.start({ persistence: false });
-  instance = await TestInstance.start({
-    REDIS_URL: redis.url,
-    SESSION_SECRET: "test-secret-0123456789abcdef",
-    MESSAGE_RATE_PER_SECOND: "0",
-    INSTANCE_ID: "fuzz",
-  });
-  ({ jar } = await registeredUser(instance.url));
-  socket = rawSocket(instance.url, jar, ["websocket"]);
+  await cluster.ready;
+  ({ jar } = await registeredUser(cluster.a.url));
+  socket = cluster.track(rawSocket(cluster.a.url, jar, ["websocket"]));
   await socketReady(socket);
   const joined = (await socket.emitWithAck("room:join", { room: ROOM })) as Result<JoinResult>;
   assert.ok(joined.ok);
   for (let i = 0; i < 5; i++) await sendValid(`before fuzz ${i}`);
-  rssBeforeKb = await rssKb(instance.child.pid ?? 0);
-});
-
-after(async () => {
-  socket?.disconnect();
-  await instance?.stop("SIGKILL");
-  await redis?.close();
+  rssBeforeKb = await rssKb(cluster.a.child.pid ?? 0);
 });
 
 async function sendValid(text: string): Promise<void> {
@@ -199,7 +185,7 @@ test("malformed frames close only their own connection", async () => {
   for (const frame of frames) {
     cases += 1;
     const ws = new WebSocket(
-      `ws://127.0.0.1:${instance.port}/socket.io/?EIO=4&transport=websocket`,
+      `ws://127.0.0.1:${cluster.a.port}/socket.io/?EIO=4&transport=websocket`,
       {
         headers: { cookie },
       },
@@ -214,15 +200,15 @@ test("malformed frames close only their own connection", async () => {
     await new Promise((resolve) => setTimeout(resolve, 30));
     ws.terminate();
   }
-  assert.equal(instance.running, true);
+  assert.equal(cluster.a.running, true);
 });
 
 test("afterwards: the instance serves a normal client, memory is near its start, history is intact", async (t) => {
   // The process is alive and answers as before.
-  assert.equal(instance.running, true);
-  assert.equal((await fetch(`${instance.url}/readyz`)).status, 200);
-  const fresh = await registeredUser(instance.url);
-  const other = rawSocket(instance.url, fresh.jar);
+  assert.equal(cluster.a.running, true);
+  assert.equal((await fetch(`${cluster.a.url}/readyz`)).status, 200);
+  const fresh = await registeredUser(cluster.a.url);
+  const other = rawSocket(cluster.a.url, fresh.jar);
   await socketReady(other);
   const joined = (await other.emitWithAck("room:join", { room: ROOM })) as Result<JoinResult>;
   assert.ok(joined.ok);
@@ -259,7 +245,7 @@ test("afterwards: the instance serves a normal client, memory is near its start,
   );
   other.disconnect();
 
-  const rss = await rssKb(instance.child.pid ?? 0);
+  const rss = await rssKb(cluster.a.child.pid ?? 0);
   const mb = (kb: number) => Math.round(kb / 1024);
   t.diagnostic(
     `fuzz cases: ${cases}; stored by fuzz: ${stored.length - 5}; instance RSS ${mb(rssBeforeKb)} MB before, ${mb(rss)} MB after`,

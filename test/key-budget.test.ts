@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { createClient } from "redis";
+import { test } from "node:test";
 import { CookieJar, HttpApi } from "../src/client/core/index.ts";
 import type { JoinResult, Message, Result } from "../src/protocol/index.ts";
 import { Keys } from "../src/server/store/keys.ts";
-import { TestInstance } from "./helpers/instance.ts";
-import { TestRedis } from "./helpers/redis-server.ts";
+import { twoInstances } from "./helpers/fixtures.ts";
 import {
   PASSWORD,
   type RawSocket,
@@ -20,20 +18,11 @@ import {
  * design (one per room, per account, trimmed to the history). Checked by
  * scanning a Redis after people have used the chat.
  */
-let redis: TestRedis;
-let a: TestInstance;
-let b: TestInstance;
-let db: ReturnType<typeof createClient>;
-const sockets: RawSocket[] = [];
 const keys = new Keys("sb");
 const HISTORY = 20;
 const SESSION_TTL = 3600;
-
-before(async () => {
-  redis = await TestRedis.start({ persistence: false });
-  const env = {
-    REDIS_URL: redis.url,
-    SESSION_SECRET: "test-secret-0123456789abcdef",
+const cluster = twoInstances(
+  {
     SESSION_TTL_SECONDS: String(SESSION_TTL),
     HISTORY_SIZE: String(HISTORY),
     // The bucket key is made, and lives (burst / rate) 100 s; the limit stays out of the way.
@@ -41,38 +30,27 @@ before(async () => {
     MESSAGE_BURST: "1000",
     AUTH_FAILURES_BEFORE_LOCK: "2",
     PRESENCE_HEARTBEAT_MS: "200",
-  };
-  [a, b] = await Promise.all([
-    TestInstance.start({ ...env, INSTANCE_ID: "kb-a" }),
-    TestInstance.start({ ...env, INSTANCE_ID: "kb-b" }),
-  ]);
-  db = createClient({ url: redis.url });
-  await db.connect();
-});
-
-after(async () => {
-  for (const socket of sockets) socket.disconnect();
-  await db?.close().catch(() => undefined);
-  await Promise.all([a?.stop("SIGKILL"), b?.stop("SIGKILL")]);
-  await redis?.close();
-});
+  },
+  { ids: ["kb-a", "kb-b"], db: true },
+);
 
 async function allKeys(match = "*"): Promise<string[]> {
   const found: string[] = [];
-  for await (const batch of db.scanIterator({ MATCH: match, COUNT: 1000 })) found.push(...batch);
+  for await (const batch of cluster.db.scanIterator({ MATCH: match, COUNT: 1000 }))
+    found.push(...batch);
   return found.sort();
 }
 
 async function connected(url: string, jar: CookieJar): Promise<RawSocket> {
   const socket = rawSocket(url, jar, ["websocket"]);
-  sockets.push(socket);
+  cluster.track(socket);
   await socketReady(socket);
   return socket;
 }
 
 test("people who never log in leave no key in Redis", async () => {
   const before = await allKeys();
-  for (const target of [a, b]) {
+  for (const target of cluster.instances) {
     await (await fetch(`${target.url}/`)).arrayBuffer();
     await (await fetch(`${target.url}/healthz`)).arrayBuffer();
     assert.equal(await new HttpApi(target.url, new CookieJar()).session(), undefined);
@@ -82,7 +60,7 @@ test("people who never log in leave no key in Redis", async () => {
     assert.equal(await new HttpApi(target.url, jar).session(), undefined);
     await new HttpApi(target.url, new CookieJar()).logout();
     const socket = rawSocket(target.url, jar);
-    sockets.push(socket);
+    cluster.track(socket);
     await assert.rejects(socketReady(socket), { message: "unauthorized" });
   }
   assert.deepEqual(await allKeys(), before);
@@ -91,12 +69,12 @@ test("people who never log in leave no key in Redis", async () => {
 test("each login stores one session, with a TTL; logging in again replaces it, logging out removes it", async () => {
   const sessionsOf = async () => allKeys(`${keys.sessionPrefix}*`);
   const start = await sessionsOf();
-  const ann = await registeredUser(a.url);
+  const ann = await registeredUser(cluster.a.url);
   const afterRegister = await sessionsOf();
   assert.equal(afterRegister.length, start.length + 1, "registering logs in: one session");
   const [mine] = afterRegister.filter((key) => !start.includes(key));
   assert.ok(mine !== undefined);
-  const ttl = await db.ttl(mine);
+  const ttl = await cluster.db.ttl(mine);
   assert.ok(ttl > 0 && ttl <= SESSION_TTL, `session TTL ${ttl} s`);
 
   await ann.http.login(ann.name, PASSWORD);
@@ -104,10 +82,11 @@ test("each login stores one session, with a TTL; logging in again replaces it, l
   assert.equal(relogged.length, start.length + 1, "a new login replaces the session, not adds one");
   assert.ok(!relogged.includes(mine), "the old session id is gone");
 
-  const elsewhere = new HttpApi(b.url, new CookieJar());
+  const elsewhere = new HttpApi(cluster.b.url, new CookieJar());
   await elsewhere.login(ann.name, PASSWORD);
   assert.equal((await sessionsOf()).length, start.length + 2, "a second browser: a second session");
-  for (const key of await sessionsOf()) assert.ok((await db.ttl(key)) > 0, `${key} has a TTL`);
+  for (const key of await sessionsOf())
+    assert.ok((await cluster.db.ttl(key)) > 0, `${key} has a TTL`);
 
   await ann.http.logout();
   await elsewhere.logout();
@@ -117,9 +96,9 @@ test("each login stores one session, with a TTL; logging in again replaces it, l
 test("after chatting, joining, leaving, logging in and out, every key has a TTL or a cap", async () => {
   const left = uniqueName("r").toLowerCase();
   const rooms = [left, uniqueName("r").toLowerCase()];
-  const people = await Promise.all([registeredUser(a.url), registeredUser(b.url)]);
+  const people = await Promise.all([registeredUser(cluster.a.url), registeredUser(cluster.b.url)]);
   for (const [i, person] of people.entries()) {
-    const socket = await connected(i === 0 ? a.url : b.url, person.jar);
+    const socket = await connected(i === 0 ? cluster.a.url : cluster.b.url, person.jar);
     for (const room of rooms) {
       const joined = (await socket.emitWithAck("room:join", { room })) as Result<JoinResult>;
       assert.ok(joined.ok);
@@ -142,7 +121,7 @@ test("after chatting, joining, leaving, logging in and out, every key has a TTL 
   // Wrong passwords: the failure counter and the lock on the name.
   for (let n = 0; n < 3; n += 1) {
     await assert.rejects(
-      new HttpApi(a.url, new CookieJar()).login(people[0]?.name ?? "", "wrong password"),
+      new HttpApi(cluster.a.url, new CookieJar()).login(people[0]?.name ?? "", "wrong password"),
     );
   }
   await people[1]?.http.logout();
@@ -159,7 +138,7 @@ test("after chatting, joining, leaving, logging in and out, every key has a TTL 
       continue;
     }
     // -2: it expired since the scan, so it had a TTL; -1: it has none.
-    const ttl = await db.pTTL(key);
+    const ttl = await cluster.db.pTTL(key);
     if (bound.kind === "ttl" && ttl === -1) unbounded.push(`${key}: should expire, has no TTL`);
   }
   assert.deepEqual(unbounded, []);
@@ -168,9 +147,9 @@ test("after chatting, joining, leaving, logging in and out, every key has a TTL 
   // The capped ones stay capped: each room keeps about HISTORY_SIZE messages and clientIds.
   for (const room of rooms) {
     const k = keys.room(room);
-    const kept = await db.xLen(k.log);
+    const kept = await cluster.db.xLen(k.log);
     assert.ok(kept >= HISTORY && kept < 160, `${room} keeps ${kept} of 160`);
-    assert.equal(await db.zCard(k.dedup), kept);
+    assert.equal(await cluster.db.zCard(k.dedup), kept);
   }
   // (The lock on a name lasts a second at first: whether the scan still saw it depends on the pace.)
   const expected = ["sb:rl:auth-fail:", "sb:rl:auth-ip:", "sb:rl:msg:", "sb:sess:", "sb:user:"];

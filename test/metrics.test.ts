@@ -1,13 +1,11 @@
 import assert from "node:assert/strict";
 import { networkInterfaces } from "node:os";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import type { JoinResult, Message, Result } from "../src/protocol/index.ts";
-import { TestInstance } from "./helpers/instance.ts";
-import { TestRedis } from "./helpers/redis-server.ts";
+import { twoInstances } from "./helpers/fixtures.ts";
 import {
   nextEvent,
   onMessages,
-  type RawSocket,
   rawSocket,
   registeredUser,
   socketReady,
@@ -70,33 +68,15 @@ async function scrape(
 }
 
 describe("GET /metrics", () => {
-  let redis: TestRedis;
-  let a: TestInstance;
-  let b: TestInstance;
-  const sockets: RawSocket[] = [];
-
-  before(async () => {
-    redis = await TestRedis.start({ persistence: false });
-    const env = {
-      REDIS_URL: redis.url,
-      SESSION_SECRET: "test-secret-0123456789abcdef",
-      MESSAGE_RATE_PER_SECOND: "1",
-      MESSAGE_BURST: "2",
-    };
-    a = await TestInstance.start({ ...env, INSTANCE_ID: "metrics-a" });
-    b = await TestInstance.start({ ...env, INSTANCE_ID: "metrics-b", METRICS_TOKEN: TOKEN });
-  });
-
-  after(async () => {
-    for (const socket of sockets) socket.disconnect();
-    await Promise.allSettled([a?.stop("SIGKILL"), b?.stop("SIGKILL")]);
-    await redis?.close();
-  });
+  const cluster = twoInstances(
+    { MESSAGE_RATE_PER_SECOND: "1", MESSAGE_BURST: "2" },
+    { ids: ["metrics-a", "metrics-b"], each: [{}, { METRICS_TOKEN: TOKEN }] },
+  );
 
   async function joined(url: string, transports: ("polling" | "websocket")[], room: string) {
     const user = await registeredUser(url, uniqueName("m"));
     const socket = rawSocket(url, user.jar, transports);
-    sockets.push(socket);
+    cluster.track(socket);
     await socketReady(socket);
     const join = (await socket.emitWithAck("room:join", { room })) as Result<JoinResult>;
     assert.ok(join.ok);
@@ -105,9 +85,9 @@ describe("GET /metrics", () => {
 
   test("after a short chat it counts what happened, in Prometheus' format", async () => {
     const room = uniqueName("r").toLowerCase();
-    const ann = await joined(a.url, ["websocket"], room);
-    const bob = await joined(a.url, ["polling"], room);
-    const carl = await joined(b.url, ["websocket"], room);
+    const ann = await joined(cluster.a.url, ["websocket"], room);
+    const bob = await joined(cluster.a.url, ["polling"], room);
+    const carl = await joined(cluster.b.url, ["websocket"], room);
 
     // Burst of 2: two of ann's four sends are stored, two refused.
     const acks = (await Promise.all(
@@ -149,7 +129,7 @@ describe("GET /metrics", () => {
     assert.ok(lost.ok && !lost.recovered);
     // The handshake's rejoin counts too.
     const again = rawSocket(
-      a.url,
+      cluster.a.url,
       ann.user.jar,
       ["websocket"],
       {},
@@ -157,11 +137,11 @@ describe("GET /metrics", () => {
         rooms: [{ room, since: { epoch: ann.epoch, offset: 2 } }],
       },
     );
-    sockets.push(again);
+    cluster.track(again);
     await socketReady(again);
     again.disconnect();
 
-    const { status, text, type } = await scrape(a.url);
+    const { status, text, type } = await scrape(cluster.a.url);
     assert.equal(status, 200);
     assert.match(type ?? "", /^text\/plain; version=0\.0\.4/);
     assert.equal(sample(text, "switchboard_sockets", { transport: "websocket" }), 1);
@@ -189,7 +169,7 @@ describe("GET /metrics", () => {
     assert.ok((sample(text, "switchboard_nodejs_heap_size_used_bytes") ?? 0) > 1_000_000);
     assert.ok(sample(text, "switchboard_nodejs_eventloop_lag_seconds") !== undefined);
 
-    const onB = await scrape(b.url);
+    const onB = await scrape(cluster.b.url);
     assert.equal(sample(onB.text, "switchboard_messages_stored_total"), 1);
     assert.equal(sample(onB.text, "switchboard_messages_delivered_total"), 3, "3 messages to carl");
   });
@@ -200,7 +180,7 @@ describe("GET /metrics", () => {
     // that the other tests' logins from 127.0.0.1 are not refused.
     let refused = 0;
     for (let i = 0; i < 62; i++) {
-      const res = await fetch(`${b.url}/api/login`, {
+      const res = await fetch(`${cluster.b.url}/api/login`, {
         method: "POST",
         headers: { "content-type": "application/json", "x-forwarded-for": "198.51.100.7" },
         body: JSON.stringify({ username: "nobody_here", password: "wrong password" }),
@@ -208,21 +188,25 @@ describe("GET /metrics", () => {
       if (res.status === 429) refused++;
     }
     assert.ok(refused >= 1);
-    const { text } = await scrape(b.url);
+    const { text } = await scrape(cluster.b.url);
     assert.equal(sample(text, "switchboard_rate_limited_total", { kind: "auth" }), refused);
   });
 
   test("only this machine gets metrics, unless METRICS_TOKEN opens them", async () => {
-    assert.equal((await scrape(a.url)).status, 200, "loopback, direct");
-    const proxied = await scrape(a.url, { "x-forwarded-for": "203.0.113.9" });
+    assert.equal((await scrape(cluster.a.url)).status, 200, "loopback, direct");
+    const proxied = await scrape(cluster.a.url, { "x-forwarded-for": "203.0.113.9" });
     assert.equal(proxied.status, 401, "through a proxy on this machine");
     assert.equal(JSON.parse(proxied.text).error.code, "unauthorized");
     assert.equal(
-      (await scrape(b.url, { authorization: `Bearer ${TOKEN}`, "x-forwarded-for": "203.0.113.9" }))
-        .status,
+      (
+        await scrape(cluster.b.url, {
+          authorization: `Bearer ${TOKEN}`,
+          "x-forwarded-for": "203.0.113.9",
+        })
+      ).status,
       200,
     );
-    const wrong = await scrape(b.url, {
+    const wrong = await scrape(cluster.b.url, {
       authorization: "Bearer not-the-token-at-all",
       "x-forwarded-for": "203.0.113.9",
     });
@@ -232,9 +216,14 @@ describe("GET /metrics", () => {
 
     const outside = outsideAddress();
     if (outside !== undefined) {
-      assert.equal((await scrape(`http://${outside}:${a.port}`)).status, 401, "from another host");
       assert.equal(
-        (await scrape(`http://${outside}:${b.port}`, { authorization: `Bearer ${TOKEN}` })).status,
+        (await scrape(`http://${outside}:${cluster.a.port}`)).status,
+        401,
+        "from another host",
+      );
+      assert.equal(
+        (await scrape(`http://${outside}:${cluster.b.port}`, { authorization: `Bearer ${TOKEN}` }))
+          .status,
         200,
         "from another host, with the token",
       );
@@ -243,8 +232,8 @@ describe("GET /metrics", () => {
 
   test("Redis going away shows as connection errors, reconnects and failed commands", async () => {
     const room = uniqueName("r").toLowerCase();
-    const dan = await joined(a.url, ["websocket"], room);
-    await redis.stop();
+    const dan = await joined(cluster.a.url, ["websocket"], room);
+    await cluster.redis.stop();
     const refused = (await dan.socket.emitWithAck("message:send", {
       room,
       text: "while Redis is down",
@@ -254,7 +243,7 @@ describe("GET /metrics", () => {
     const deadline = Date.now() + 10_000;
     let text = "";
     while (Date.now() < deadline) {
-      text = (await scrape(a.url)).text;
+      text = (await scrape(cluster.a.url)).text;
       if (total(text, "switchboard_redis_reconnects_total") > 0) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

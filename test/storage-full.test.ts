@@ -1,14 +1,11 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { createClient } from "redis";
-import { ApiError, type SwitchboardClient } from "../src/client/core/index.ts";
+import { test } from "node:test";
+import { ApiError } from "../src/client/core/index.ts";
 import type { JoinResult, Message, Result } from "../src/protocol/index.ts";
-import { TestInstance } from "./helpers/instance.ts";
-import { TestRedis } from "./helpers/redis-server.ts";
+import { instancesOnRedis } from "./helpers/fixtures.ts";
 import {
   connectedClient,
   PASSWORD,
-  type RawSocket,
   rawSocket,
   registeredUser,
   socketReady,
@@ -21,34 +18,11 @@ import {
  * acknowledged stays, history and presence stay readable, /readyz and the
  * log say why, and everything goes on once memory is freed.
  */
-let redis: TestRedis;
-let instance: TestInstance;
-let db: ReturnType<typeof createClient>;
-const sockets: RawSocket[] = [];
-const clients: SwitchboardClient[] = [];
 const FILLER = "x".repeat(64 * 1024);
-
-before(async () => {
-  redis = await TestRedis.start({ persistence: false });
-  instance = await TestInstance.start({
-    REDIS_URL: redis.url,
-    SESSION_SECRET: "test-secret-0123456789abcdef",
-    PRESENCE_HEARTBEAT_MS: "200",
-  });
-  db = createClient({ url: redis.url });
-  await db.connect();
-});
-
-after(async () => {
-  for (const client of clients) client.close();
-  for (const socket of sockets) socket.disconnect();
-  await db?.close().catch(() => undefined);
-  await instance?.stop("SIGKILL");
-  await redis?.close();
-});
+const cluster = instancesOnRedis({ PRESENCE_HEARTBEAT_MS: "200" }, { count: 1, db: true });
 
 async function usedMemory(): Promise<number> {
-  return Number(/used_memory:(\d+)/.exec(await db.info("memory"))?.[1]);
+  return Number(/used_memory:(\d+)/.exec(await cluster.db.info("memory"))?.[1]);
 }
 
 /**
@@ -57,13 +31,13 @@ async function usedMemory(): Promise<number> {
  * the connection buffers' swings cannot let a write slip through now and then.
  */
 async function fillToTheLimit(): Promise<number> {
-  await db.configSet({ "maxmemory-policy": "noeviction", maxmemory: "4mb" });
+  await cluster.db.configSet({ "maxmemory-policy": "noeviction", maxmemory: "4mb" });
   for (let i = 0; i < 1000; i += 1) {
     try {
-      await db.set(`filler:${i}`, FILLER);
+      await cluster.db.set(`filler:${i}`, FILLER);
     } catch (error) {
       assert.match(String(error), /OOM /);
-      await db.configSet({ maxmemory: String((await usedMemory()) - 256 * 1024) });
+      await cluster.db.configSet({ maxmemory: String((await usedMemory()) - 256 * 1024) });
       return i;
     }
   }
@@ -80,10 +54,10 @@ async function until(check: () => boolean | Promise<boolean>, what: string, time
 
 test("at maxmemory, sends get storage_full and wait in the outbox; reads go on; freed memory lets them through", async () => {
   const room = uniqueName("r").toLowerCase();
-  const ann = await registeredUser(instance.url);
-  const bob = await registeredUser(instance.url);
-  const annClient = await connectedClient(instance.url, ann.http, { rooms: [room] });
-  clients.push(annClient);
+  const ann = await registeredUser(cluster.a.url);
+  const bob = await registeredUser(cluster.a.url);
+  const annClient = await connectedClient(cluster.a.url, ann.http, { rooms: [room] });
+  cluster.track(annClient);
   for (const text of ["one", "two", "three"]) annClient.send(room, text);
   await until(() => annClient.outbox.all().length === 0, "the first sends' acks");
 
@@ -91,8 +65,8 @@ test("at maxmemory, sends get storage_full and wait in the outbox; reads go on; 
   assert.ok(fillers > 0, "the limit was above what the chat used");
 
   // A raw send: the code, and a message a person can act on.
-  const raw = rawSocket(instance.url, ann.jar, ["websocket"]);
-  sockets.push(raw);
+  const raw = rawSocket(cluster.a.url, ann.jar, ["websocket"]);
+  cluster.track(raw);
   await socketReady(raw);
   assert.ok(((await raw.emitWithAck("room:join", { room })) as Result<JoinResult>).ok);
   const refused = (await raw.emitWithAck("message:send", {
@@ -109,8 +83,8 @@ test("at maxmemory, sends get storage_full and wait in the outbox; reads go on; 
   assert.equal(annClient.outbox.get(held.clientId)?.status, "sending");
 
   // History and presence stay readable; bob joins and is seen.
-  const bobSocket = rawSocket(instance.url, bob.jar, ["websocket"]);
-  sockets.push(bobSocket);
+  const bobSocket = rawSocket(cluster.a.url, bob.jar, ["websocket"]);
+  cluster.track(bobSocket);
   await socketReady(bobSocket);
   const joined = (await bobSocket.emitWithAck("room:join", { room })) as Result<JoinResult>;
   assert.ok(joined.ok, JSON.stringify(joined));
@@ -139,15 +113,15 @@ test("at maxmemory, sends get storage_full and wait in the outbox; reads go on; 
   });
 
   // /readyz and the log say why; the instance stays in routing.
-  const ready = await fetch(`${instance.url}/readyz`);
+  const ready = await fetch(`${cluster.a.url}/readyz`);
   assert.equal(ready.status, 200);
   const body = (await ready.json()) as { storage: string; reason?: string };
   assert.equal(body.storage, "full");
   assert.match(body.reason ?? "", /memory limit/);
-  assert.match(instance.logs.join(""), /at its memory limit/);
+  assert.match(cluster.a.logs.join(""), /at its memory limit/);
 
   // Memory is freed: the held message goes through, once, after the others.
-  for (let i = 0; i < fillers; i += 1) await db.del(`filler:${i}`);
+  for (let i = 0; i < fillers; i += 1) await cluster.db.del(`filler:${i}`);
   await until(() => annClient.outbox.all().length === 0, "the held message's ack");
   const view = annClient.rooms.get(room);
   assert.deepEqual(
@@ -159,7 +133,7 @@ test("at maxmemory, sends get storage_full and wait in the outbox; reads go on; 
       [4, "held while full"],
     ],
   );
-  const after = (await (await fetch(`${instance.url}/readyz`)).json()) as { storage: string };
+  const after = (await (await fetch(`${cluster.a.url}/readyz`)).json()) as { storage: string };
   assert.equal(after.storage, "ok");
-  assert.match(instance.logs.join(""), /accepts writes again/);
+  assert.match(cluster.a.logs.join(""), /accepts writes again/);
 });
