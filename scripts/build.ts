@@ -4,7 +4,8 @@ import { build } from "esbuild";
 
 /**
  * `npm run build`: the browser app into dist/public (app.js from TypeScript,
- * pages and styles copied), and the instance into dist/server/main.js (one
+ * pages and styles copied), the cluster dashboard the same way into
+ * dist/dashboard, and the instance into dist/server/main.js (one
  * file, its packages included) with its Lua scripts beside it, so
  * that an instance starts on plain Node, fast, without compiling anything.
  */
@@ -12,11 +13,14 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const ui = `${root}src/client/ui/`;
 const publicDir = `${root}dist/public/`;
 const serverDir = `${root}dist/server/`;
+const dashboard = `${root}src/cluster/dashboard/`;
+const dashboardDir = `${root}dist/dashboard/`;
 const lua = `${root}src/server/store/lua/`;
 
 await Promise.all([
   mkdir(publicDir, { recursive: true }),
   mkdir(`${serverDir}lua`, { recursive: true }),
+  mkdir(dashboardDir, { recursive: true }),
 ]);
 await Promise.all([
   build({
@@ -28,6 +32,17 @@ await Promise.all([
     minify: true,
     sourcemap: true,
     outfile: `${publicDir}app.js`,
+    logLevel: "warning",
+  }),
+  build({
+    entryPoints: [`${dashboard}main.ts`],
+    bundle: true,
+    format: "esm",
+    target: ["es2022"],
+    platform: "browser",
+    minify: true,
+    sourcemap: true,
+    outfile: `${dashboardDir}dashboard.js`,
     logLevel: "warning",
   }),
   build({
@@ -52,6 +67,9 @@ await Promise.all([
 ]);
 for (const file of await readdir(ui)) {
   if (/\.(html|css|svg|ico)$/.test(file)) await copyFile(`${ui}${file}`, `${publicDir}${file}`);
+}
+for (const file of await readdir(dashboard)) {
+  if (/\.(html|css)$/.test(file)) await copyFile(`${dashboard}${file}`, `${dashboardDir}${file}`);
 }
 for (const file of await readdir(lua)) {
   if (file.endsWith(".lua")) await copyFile(`${lua}${file}`, `${serverDir}lua/${file}`);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { networkInterfaces } from "node:os";
 import { after, before, describe, test } from "node:test";
 import { WebSocket, WebSocketServer } from "ws";
@@ -455,3 +455,152 @@ async function waitFor(check: () => boolean, timeoutMs = 3000): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/**
+ * An instance-like server whose keep-alive close can be made to cross a
+ * request: `expireIdle()` stands for its keep-alive timer firing on every idle
+ * connection, and the next request that arrives on such a connection is cut
+ * unanswered, as Node's server does when its close and the router's reuse of
+ * the connection meet. A race of a few milliseconds becomes a step the test
+ * takes. Its keep-alive timeout itself is Node's default (5 s).
+ */
+interface ClosingInstance {
+  server: Server;
+  port: number;
+  /** The instance's idle timer fires now on every connection that has no request. */
+  expireIdle(): void;
+  /** Resolves when a connection from the router next closes. */
+  nextClose(): Promise<void>;
+  /** Whether Node's own keep-alive timer fired on a connection. */
+  timedOut: boolean;
+  cut: number;
+}
+
+async function startClosingInstance(): Promise<ClosingInstance> {
+  const expired = new WeakSet<object>();
+  const open = new Set<Socket>();
+  const busy = new WeakSet<object>();
+  const closeWaiters: Array<() => void> = [];
+  const server = createServer((req, res) => {
+    if (expired.has(req.socket)) {
+      instance.cut++;
+      req.socket.destroy();
+      return;
+    }
+    busy.add(req.socket);
+    req.resume();
+    req.on("end", () => {
+      res.end("ok");
+      busy.delete(req.socket);
+    });
+  });
+  server.on("timeout", (socket: Socket) => {
+    instance.timedOut = true;
+    socket.destroy();
+  });
+  server.on("connection", (socket) => {
+    open.add(socket);
+    socket.once("close", () => {
+      open.delete(socket);
+      for (const done of closeWaiters.splice(0)) done();
+    });
+  });
+  const instance: ClosingInstance = {
+    server,
+    port: 0,
+    timedOut: false,
+    cut: 0,
+    expireIdle: () => {
+      for (const socket of open) if (!busy.has(socket)) expired.add(socket);
+    },
+    nextClose: () => new Promise((resolve) => closeWaiters.push(resolve)),
+  };
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  instance.port = (server.address() as AddressInfo).port;
+  return instance;
+}
+
+describe("the router and the instances' keep-alive timeout", () => {
+  let instance: ClosingInstance | undefined;
+  const routers: Router[] = [];
+
+  const routerTo = async (target: ClosingInstance, idleSocketMs: number) => {
+    const table = new BackendTable();
+    table.add({ id: "i-keepal", host: "127.0.0.1", port: target.port });
+    const router = createRouter({ table, idleSocketMs });
+    routers.push(router);
+    return { router, port: await router.listen(0, "127.0.0.1") };
+  };
+
+  before(async () => {
+    instance = await startClosingInstance();
+  });
+
+  after(async () => {
+    await Promise.all(routers.map((r) => r.close()));
+    instance?.server.closeAllConnections();
+    await new Promise((resolve) => instance?.server.close(resolve));
+  });
+
+  test("a POST sent on a pooled connection the instance is closing gets a 502 (the cause)", async () => {
+    assert.ok(instance);
+    const { router, port } = await routerTo(instance, 60_000);
+    assert.equal((await send(port, "/login", { method: "POST", body: "a" })).status, 200);
+    instance.expireIdle();
+    const cutBefore = instance.cut;
+    const reply = await send(port, "/login", { method: "POST", body: "b" });
+    assert.equal(instance.cut, cutBefore + 1, "the request went out on the closing connection");
+    assert.equal(reply.status, 502);
+    assert.deepEqual(JSON.parse(reply.body).error, {
+      code: "unavailable",
+      message: "the instance could not be reached",
+    });
+    assert.equal(router.figures().errors, 1);
+  });
+
+  test("a GET that meets that reset is sent again on a new connection, to the same instance", async () => {
+    assert.ok(instance);
+    const { router, port } = await routerTo(instance, 60_000);
+    assert.equal((await send(port, "/")).status, 200);
+    instance.expireIdle();
+    const cutBefore = instance.cut;
+    const reply = await send(port, "/");
+    assert.equal(instance.cut, cutBefore + 1, "the first attempt met the closing connection");
+    assert.equal(reply.status, 200, reply.body);
+    assert.deepEqual(router.figures(), { requests: 2, errors: 0, connections: 0 });
+  });
+
+  test("the router drops an idle pooled connection before the instance would", async () => {
+    assert.ok(instance);
+    // 100 ms against the instance's 5 s: the router closes first, so a later
+    // request opens a new connection instead of meeting the instance's close.
+    const { router, port } = await routerTo(instance, 100);
+    const closed = instance.nextClose();
+    assert.equal((await send(port, "/login", { method: "POST", body: "a" })).status, 200);
+    await closed;
+    assert.equal(instance.timedOut, false);
+    instance.expireIdle();
+    const reply = await send(port, "/login", { method: "POST", body: "b" });
+    assert.equal(reply.status, 200);
+    assert.deepEqual(router.figures(), { requests: 2, errors: 0, connections: 0 });
+  });
+
+  test("the idle limit does not cut a request the instance takes longer than it to answer", async () => {
+    const slow = createServer((_req, res) => {
+      setTimeout(() => res.end("late"), 400);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, "127.0.0.1", resolve));
+    try {
+      const table = new BackendTable();
+      table.add({ id: "i-slow00", host: "127.0.0.1", port: (slow.address() as AddressInfo).port });
+      const router = createRouter({ table, idleSocketMs: 100, proxyTimeoutMs: 5000 });
+      routers.push(router);
+      const port = await router.listen(0, "127.0.0.1");
+      assert.equal((await send(port, "/")).body, "late");
+      assert.equal((await send(port, "/")).body, "late");
+    } finally {
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
+    }
+  });
+});

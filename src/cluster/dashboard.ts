@@ -1,15 +1,19 @@
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { RouterErrorCode, sendError } from "../router/index.ts";
 
-const here = (file: string) => new URL(`./dashboard/${file}`, import.meta.url);
+/** `npm run build` bundles the dashboard's TypeScript and copies its page and styles here. */
+const BUILT = new URL("../../dist/dashboard/", import.meta.url);
+const built = (file: string) => new URL(file, BUILT);
 
 const FILES: Record<string, { file: URL; type: string }> = {
-  "/": { file: here("index.html"), type: "text/html; charset=utf-8" },
-  "/dashboard.js": { file: here("dashboard.js"), type: "text/javascript; charset=utf-8" },
-  "/dashboard.css": { file: here("dashboard.css"), type: "text/css; charset=utf-8" },
+  "/": { file: built("index.html"), type: "text/html; charset=utf-8" },
+  "/dashboard.js": { file: built("dashboard.js"), type: "text/javascript; charset=utf-8" },
+  "/dashboard.js.map": { file: built("dashboard.js.map"), type: "application/json" },
+  "/dashboard.css": { file: built("dashboard.css"), type: "text/css; charset=utf-8" },
   // The chat's own styles, so that the dashboard looks like the app (and works with no instance up).
   "/app.css": {
-    file: new URL("../client/ui/app.css", import.meta.url),
+    file: new URL("../../dist/public/app.css", import.meta.url),
     type: "text/css; charset=utf-8",
   },
 };
@@ -28,10 +32,17 @@ const CSP = [
 
 const cache = new Map<string, Buffer>();
 
-function read(file: URL): Buffer {
+/** The file's bytes, or undefined when it is not there (not built yet). */
+function read(file: URL): Buffer | undefined {
   let body = cache.get(file.href);
   if (body === undefined) {
-    body = readFileSync(file);
+    try {
+      body = readFileSync(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
+    }
+    // Only what was found is kept: a build made while the cluster runs is picked up.
     cache.set(file.href, body);
   }
   return body;
@@ -42,6 +53,15 @@ export function serveDashboard(path: string, req: IncomingMessage, res: ServerRe
   const entry = FILES[path];
   if (entry === undefined) return false;
   const body = read(entry.file);
+  if (body === undefined) {
+    sendError(
+      res,
+      503,
+      RouterErrorCode.Unavailable,
+      "the dashboard is not built: run `npm run build`, then reload",
+    );
+    return true;
+  }
   res.writeHead(200, {
     "content-type": entry.type,
     "content-length": body.length,

@@ -224,7 +224,14 @@ async function main(): Promise<void> {
     await supervisor.start();
     if (stopping !== undefined) return;
 
-    stats = new StatsPoller(supervisor, table, withoutPassword(redisUrl));
+    stats = new StatsPoller(supervisor, table, {
+      redis: () => ({
+        topology: config.redisUrl === undefined ? "single" : "external",
+        describe: withoutPassword(redisUrl),
+        nodes: [],
+      }),
+      router: () => router?.figures() ?? { requests: 0, errors: 0, connections: 0 },
+    });
     stats.start();
     router = createRouter({
       table,

@@ -202,4 +202,10 @@ export interface HealthResponse {
   draining: boolean;
   /** "full" while Redis refuses writes at its memory limit (sends get `storage_full`). */
   storage: "ok" | "full";
+  /** p99 of the event loop's delay (ms) since the previous reading, at least a second back. */
+  eventLoopLagMs: number;
+  /** Resident memory of the process (bytes). */
+  rssBytes: number;
+  /** V8 heap in use (bytes). */
+  heapUsedBytes: number;
 }

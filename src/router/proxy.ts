@@ -12,8 +12,22 @@ export interface AffinityProxyOptions {
   sessionCookieName: string;
   /** How long an instance may take to start answering a request. */
   proxyTimeoutMs: number;
+  /**
+   * How long a pooled connection to an instance may sit idle before the
+   * router closes it; below the instances' keep-alive timeout (see IDLE_SOCKET_MS).
+   * @default 4000
+   */
+  idleSocketMs?: number;
   /** Told about every request that ends in a router error (not about client aborts). */
   onError?: (event: ProxyErrorEvent) => void;
+}
+
+/** The router's own counts since it started, for the cluster's stats. */
+export interface RouterCounts {
+  /** Requests answered (HTTP responses finished, WebSocket upgrades answered). */
+  requests: number;
+  /** Answers the router made itself because no instance could take the request (502/503/504). */
+  errors: number;
 }
 
 export interface ProxyErrorEvent {
@@ -31,7 +45,27 @@ interface Attempt {
   responded: boolean;
   timedOut: boolean;
   upgraded: boolean;
+  /** Sent on a pooled connection that an earlier request had used (`request.reusedSocket`). */
+  reusedSocket: boolean;
 }
+
+/**
+ * Why the router answered "the instance could not be reached" now and then
+ * with every instance up: an instance's HTTP server closes a keep-alive
+ * connection once it has been idle for its keepAliveTimeout (Node's default
+ * 5 s). The router's pool had no idle limit of its own, and Node's agent then
+ * ignores the server's `Keep-Alive: timeout=5` hint, so a pooled connection
+ * stayed until the instance closed it. A request the router sent on it in
+ * that same moment met ECONNRESET before any answer: a 502, for a POST (login,
+ * a long-polling send) as for anything else that is not retried. Node
+ * documents this race under `request.reusedSocket`; test/router.test.ts
+ * reproduces it step by step. Two defences: the router drops a pooled
+ * connection itself after this long idle (the agent also honours a shorter
+ * hint, less 1 s), so the race needs an instance whose keep-alive timeout is
+ * shorter than this; and a GET or HEAD that still meets a reset on a reused
+ * connection is sent again, to the same instance if need be.
+ */
+const IDLE_SOCKET_MS = 4000;
 
 /** RFC 9110 §7.6.1 headers that a proxy does not forward (a WebSocket upgrade keeps its own). */
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "te", "upgrade"] as const;
@@ -59,12 +93,17 @@ function errorCode(err: unknown): string | undefined {
  */
 export class AffinityProxy {
   private readonly proxy: ProxyServer;
-  private readonly agent = new Agent({ keepAlive: true });
+  private readonly agent: Agent;
+  private readonly counts: RouterCounts = { requests: 0, errors: 0 };
   private readonly balancer = new LeastConnections();
   private readonly attempts = new WeakMap<IncomingMessage, Attempt>();
   private readonly sockets = new Set<Duplex>();
 
   constructor(private readonly options: AffinityProxyOptions) {
+    // An agent's `timeout` is the idle limit of the pooled sockets: http-proxy-3
+    // sets the proxy timeout on a socket while a request uses it, and the agent
+    // puts its own back when the socket returns to the pool.
+    this.agent = new Agent({ keepAlive: true, timeout: options.idleSocketMs ?? IDLE_SOCKET_MS });
     this.proxy = new ProxyServer({
       xfwd: true,
       ws: true,
@@ -83,13 +122,23 @@ export class AffinityProxy {
     // the router's pooled one to the instance: a client's "Connection: close"
     // passed on would close that pooled connection after every request.
     for (const name of HOP_BY_HOP) delete req.headers[name];
+    res.once("finish", () => {
+      this.counts.requests++;
+    });
     this.dispatchWeb(req, res, new Set(), 1);
+  }
+
+  /** Requests answered and router-made errors since the start. */
+  figures(): RouterCounts {
+    return { ...this.counts };
   }
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on("error", () => socket.destroy());
     const route = chooseRoute(req.headers, this.options.table, this.balancer, this.cookieName);
+    this.counts.requests++;
     if (route === undefined) {
+      this.counts.errors++;
       sendSocketError(socket, 503, RouterErrorCode.Unavailable, "no instance is running");
       return;
     }
@@ -108,6 +157,7 @@ export class AffinityProxy {
         return;
       }
       this.report(req, backend, err, 502, false);
+      this.counts.errors++;
       sendSocketError(
         socket,
         502,
@@ -144,6 +194,7 @@ export class AffinityProxy {
     if (route === undefined) {
       const message =
         excluded.size === 0 ? "no instance is running" : "no other instance could take the request";
+      this.counts.errors++;
       sendError(res, 503, RouterErrorCode.Unavailable, `${message}; try again in a moment`);
       return;
     }
@@ -173,12 +224,16 @@ export class AffinityProxy {
         code !== undefined &&
         NETWORK_ERRORS_BEFORE_RESPONSE.has(code);
       if (retry) {
+        // A reset on a reused connection says that connection was stale, not
+        // that the instance is gone: it may take the retry (see IDLE_SOCKET_MS).
+        if (attempt.reusedSocket && code === "ECONNRESET") excluded.delete(backend.id);
         this.dispatchWeb(req, res, excluded, tryNumber + 1);
         return;
       }
       if (attempt.timedOut) {
         const seconds = Math.round(this.options.proxyTimeoutMs / 1000);
         this.report(req, backend, err, 504, tryNumber > 1);
+        this.counts.errors++;
         sendError(
           res,
           504,
@@ -188,6 +243,7 @@ export class AffinityProxy {
         return;
       }
       this.report(req, backend, err, 502, tryNumber > 1);
+      this.counts.errors++;
       sendError(res, 502, RouterErrorCode.Unavailable, "the instance could not be reached");
     });
   }
@@ -198,6 +254,7 @@ export class AffinityProxy {
       responded: false,
       timedOut: false,
       upgraded: false,
+      reusedSocket: false,
     };
     this.attempts.set(req, attempt);
     return attempt;
@@ -209,6 +266,8 @@ export class AffinityProxy {
 
   private watchTimeout(proxyReq: ClientRequest, req: IncomingMessage): void {
     const attempt = this.attempts.get(req);
+    // The agent has chosen the socket by now, in the request's constructor.
+    if (attempt !== undefined) attempt.reusedSocket = proxyReq.reusedSocket;
     proxyReq.once("timeout", () => {
       if (attempt !== undefined) attempt.timedOut = true;
     });

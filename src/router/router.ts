@@ -4,7 +4,7 @@ import type { Duplex } from "node:stream";
 import { adminRefusal } from "./admin-gate.ts";
 import type { BackendTable } from "./backends.ts";
 import { RouterErrorCode, sendError, sendSocketError } from "./errors.ts";
-import { AffinityProxy, type ProxyErrorEvent } from "./proxy.ts";
+import { AffinityProxy, type ProxyErrorEvent, type RouterCounts } from "./proxy.ts";
 
 /** A handler for the admin paths; the router has already checked that the caller is local. */
 export type AdminHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -25,12 +25,26 @@ export interface RouterOptions {
   adminPrefix?: string;
   /** Without it, the admin prefix answers 404. */
   admin?: AdminHandler;
+  /**
+   * How long a pooled connection to an instance may stay idle; keep it below
+   * the instances' keep-alive timeout (Node's default is 5 s).
+   * @default 4000
+   */
+  idleSocketMs?: number;
   onProxyError?: (event: ProxyErrorEvent) => void;
+}
+
+/** The router's own figures, as the cluster's stats poller reads them. */
+export interface RouterFigures extends RouterCounts {
+  /** Requests in flight plus upgraded sockets, all backends. */
+  connections: number;
 }
 
 export interface Router {
   readonly server: Server;
   listen(port: number, host?: string): Promise<number>;
+  /** Counts since the start (the caller makes rates of them) and the connections open now. */
+  figures(): RouterFigures;
   /** Stops taking connections and cuts the open ones, upgraded sockets included. */
   close(): Promise<void>;
 }
@@ -46,6 +60,7 @@ export function createRouter(options: RouterOptions): Router {
     table: options.table,
     sessionCookieName: options.sessionCookieName ?? "JSESSIONID",
     proxyTimeoutMs: options.proxyTimeoutMs ?? 60_000,
+    ...(options.idleSocketMs === undefined ? {} : { idleSocketMs: options.idleSocketMs }),
     ...(options.onProxyError === undefined ? {} : { onError: options.onProxyError }),
   });
 
@@ -86,6 +101,12 @@ export function createRouter(options: RouterOptions): Router {
 
   return {
     server,
+    figures() {
+      const connections = options.table
+        .all()
+        .reduce((sum, backend) => sum + backend.inflight + backend.upgraded, 0);
+      return { ...proxy.figures(), connections };
+    },
     listen(port, host) {
       return new Promise((resolve, reject) => {
         server.once("error", reject);

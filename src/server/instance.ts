@@ -1,5 +1,6 @@
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createSessions, sessionRoom } from "./auth/session.ts";
 import type { Config } from "./config.ts";
 import { createApp } from "./http/app.ts";
@@ -59,6 +60,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
 
   let draining = false;
   let stored = 0;
+  const loopLag = eventLoopLag();
   let io: ChatServer | undefined;
   const app = createApp({
     log,
@@ -73,6 +75,9 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
       messages: stored,
       draining,
       storage: storage.state(),
+      eventLoopLagMs: loopLag.read(),
+      // memoryUsage() walks no heap: cheap enough for a poll every second.
+      ...memoryFigures(),
     }),
     endSessionSockets: (sessionId) => {
       const room = sessionRoom(sessionId);
@@ -184,6 +189,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     await step("message bus", () => bus.close());
     await step("redis", () => redis.close());
     metrics.close();
+    loopLag.stop();
     log.info("closed");
   };
 
@@ -208,4 +214,35 @@ async function drainSockets(io: ChatServer, timeoutMs: number, log: Logger): Pro
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   log.info({ before, left: io.engine.clientsCount }, "drained");
+}
+
+function memoryFigures(): { rssBytes: number; heapUsedBytes: number } {
+  const { rss, heapUsed } = process.memoryUsage();
+  return { rssBytes: rss, heapUsedBytes: heapUsed };
+}
+
+/**
+ * The event loop's delay p99 (ms, with the 10 ms sampling tick included, as
+ * the metrics endpoint's figure has it). A reading at least a second after the
+ * previous one starts a new window; a reading sooner gets the previous value,
+ * so that several pollers of /healthz (the supervisor, a load balancer) do not
+ * shrink each other's window to nothing.
+ */
+function eventLoopLag(windowMs = 1000): { read: () => number; stop: () => void } {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  let windowStart = Date.now();
+  let last = 0;
+  return {
+    read() {
+      const now = Date.now();
+      if (now - windowStart >= windowMs) {
+        last = histogram.count === 0 ? 0 : Math.round(histogram.percentile(99) / 1e4) / 100;
+        histogram.reset();
+        windowStart = now;
+      }
+      return last;
+    },
+    stop: () => histogram.disable(),
+  };
 }
