@@ -15,6 +15,11 @@ export interface ClientEvents {
   typing: [TypingEvent];
   /** Every entry of the outbox, after each change to it. */
   outbox: [OutboxEntry[]];
+  /**
+   * What to show below a room's messages changed: `client.unsent(room)`, its
+   * entries still sending or refused, without any the room shows already.
+   */
+  unsent: [string, OutboxEntry[]];
   /** The session ended (logout, expiry): show the login page. */
   "logged-out": [];
   /** The server refused to (re)join a room; it was dropped from `rooms`. */

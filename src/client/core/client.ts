@@ -30,7 +30,8 @@ import { Sender } from "./sender.ts";
  *                  each room's {epoch, offset}, catch-up after a gap or a
  *                  reconnect, live messages and presence, history, member pages
  *   sender.ts      the outbox: sends, resends with the same clientId, retries
- *                  after retryable codes, final refusals
+ *                  after retryable codes, final refusals; what of it a room
+ *                  shows (pending, failed; a delivered one is the room's)
  *   request.ts     the typed request/ack wrapper; ack types come from protocol/
  *   room-view.ts   one room as shown: each message once, in offset order
  *   outbox.ts      the outbox's entries and their storage
@@ -105,9 +106,10 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
         status: (status) => this.statusChanged(status),
       },
     );
-    this.sync = new RoomSync(this.connection, options.keepMessages ?? 500, emit, (view, change) =>
-      this.emit("room", view, change),
-    );
+    this.sync = new RoomSync(this.connection, options.keepMessages ?? 500, emit, (view, change) => {
+      this.emit("room", view, change);
+      this.sender.roomChanged(view, change);
+    });
     this.sender = new Sender(
       options.storage ?? new MemoryStorage(),
       this.connection,
@@ -176,6 +178,15 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   /** Removes a failed message from the outbox. */
   discard(clientId: string): void {
     this.sender.discard(clientId);
+  }
+
+  /**
+   * What to show below a room's messages: its outbox entries still sending
+   * or refused (`status` says which), oldest first, without those whose
+   * message the room shows already. The `unsent` event says when it changed.
+   */
+  unsent(room: string): OutboxEntry[] {
+    return this.sender.unsent(room);
   }
 
   history(room: string, limit = 50): Promise<Message[]> {

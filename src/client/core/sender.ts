@@ -5,6 +5,7 @@ import type { Emit } from "./emitter.ts";
 import { isFinalRefusal, Outbox, type OutboxEntry, type OutboxStorage } from "./outbox.ts";
 import type { ChatSocket } from "./request.ts";
 import type { RoomSync } from "./room-sync.ts";
+import type { RoomChange, RoomView } from "./room-view.ts";
 
 function newClientId(): string {
   return globalThis.crypto.randomUUID().replaceAll("-", "");
@@ -23,7 +24,9 @@ function retryDelay(code: string): number {
  * (kept across a page reload), goes out while connected, again with the same
  * `clientId` after a reconnect or an unanswered send (the server stores it
  * once), and leaves the outbox with its acknowledgement, or stays in it as
- * failed when the server refused it for good.
+ * failed when the server refused it for good. It also says what of the
+ * outbox a room should show (`unsent`): pending and failed entries, never
+ * one whose message the room shows already.
  */
 export class Sender {
   readonly outbox: Outbox;
@@ -49,15 +52,53 @@ export class Sender {
       status: "sending",
     };
     this.outbox.add(entry);
-    this.emit("outbox", this.outbox.all());
+    this.changed(room);
     if (this.link.connected) this.transmit(entry);
     return entry;
   }
 
   /** Removes a failed message from the outbox. */
   discard(clientId: string): void {
+    const entry = this.outbox.get(clientId);
     this.outbox.remove(clientId);
+    if (entry !== undefined) this.changed(entry.room);
+    else this.emit("outbox", this.outbox.all());
+  }
+
+  /**
+   * What to show of the outbox below a room's messages, oldest first: the
+   * entries still sending and those refused. An entry whose message the room
+   * shows already (it came live, or with a catch-up, before its
+   * acknowledgement) is delivered and left out, so that it shows once.
+   */
+  unsent(room: string): OutboxEntry[] {
+    const entries = this.outbox.all().filter((entry) => entry.room === room);
+    if (entries.length === 0) return entries;
+    const shown = new Set(this.rooms.rooms.get(room)?.messages.map((message) => message.clientId));
+    return entries.filter((entry) => !shown.has(entry.clientId));
+  }
+
+  /**
+   * A room's view changed: when that showed one of its unsent entries (or
+   * replaced the view, which may show or drop any), what is unsent changed too.
+   */
+  roomChanged(view: RoomView, change: RoomChange): void {
+    const waiting = new Set(
+      this.outbox
+        .all()
+        .filter((entry) => entry.room === view.name)
+        .map((entry) => entry.clientId),
+    );
+    if (waiting.size === 0) return;
+    if (change.reset || change.added.some((message) => waiting.has(message.clientId))) {
+      this.emit("unsent", view.name, this.unsent(view.name));
+    }
+  }
+
+  /** The outbox changed in `room`. */
+  private changed(room: string): void {
     this.emit("outbox", this.outbox.all());
+    this.emit("unsent", room, this.unsent(room));
   }
 
   /** Sends everything still waiting, oldest first: once connected, with every room loaded. */
@@ -102,13 +143,13 @@ export class Sender {
   ): void {
     if (result.ok) {
       this.outbox.remove(entry.clientId);
-      this.emit("outbox", this.outbox.all());
+      this.changed(entry.room);
       this.rooms.feed(result.message.room, [result.message]);
       return;
     }
     if (isFinalRefusal(result.error)) {
       this.outbox.fail(entry.clientId, result.error);
-      this.emit("outbox", this.outbox.all());
+      this.changed(entry.room);
       return;
     }
     // unavailable, rate_limited, storage_full, internal: keep it and try again a little later.
