@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { after, before, describe, test } from "node:test";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import type { SwitchboardClient } from "../src/client/core/index.ts";
-import { allSteps, app, launchBrowser, registerInPage } from "./helpers/browser.ts";
-import { TestCluster } from "./helpers/cluster.ts";
-import { connectedClient, PASSWORD, registeredUser, uniqueName } from "./helpers/users.ts";
+import { after, describe, test } from "node:test";
+import type { Page } from "playwright-core";
+import { app, registerInPage } from "./helpers/browser.ts";
+import { browserCluster } from "./helpers/browser-cluster.ts";
+import { PASSWORD, registeredUser, uniqueName } from "./helpers/users.ts";
 
 const AXE_SOURCE = readFileSync(
   createRequire(import.meta.url).resolve("axe-core/axe.min.js"),
@@ -76,44 +75,12 @@ async function focused(page: Page): Promise<{ description: string; visible: bool
 }
 
 describe("accessibility (axe-core and the keyboard, Chromium)", () => {
-  let cluster: TestCluster | undefined;
-  let browser: Browser | undefined;
-  const contexts: BrowserContext[] = [];
-  const clients: SwitchboardClient[] = [];
+  const servers = browserCluster({ supervisor: true, instances: 1 });
+  const url = () => servers.url;
 
-  before(async () => {
-    const started = await Promise.allSettled([
-      TestCluster.start({ instances: 1 }),
-      launchBrowser(),
-    ]);
-    if (started[0].status === "fulfilled") cluster = started[0].value;
-    if (started[1].status === "fulfilled") browser = started[1].value;
-    const failed = started.find((result) => result.status === "rejected");
-    if (failed !== undefined) throw failed.reason;
-  });
-
-  after(async () => {
+  after(() => {
     if (summary.length > 0) process.stdout.write(`# axe summary\n${summary.join("\n")}\n`);
-    await allSteps([
-      ...clients.map((client) => async () => client.close()),
-      ...contexts.map((context) => () => context.close()),
-      () => browser?.close(),
-      () => cluster?.stop(),
-    ]);
   });
-
-  function url(): string {
-    if (cluster === undefined) throw new Error("no cluster");
-    return cluster.url;
-  }
-
-  async function newPage(viewport = { width: 1280, height: 800 }): Promise<Page> {
-    if (browser === undefined) throw new Error("no browser");
-    const context = await browser.newContext({ viewport });
-    context.setDefaultTimeout(10_000);
-    contexts.push(context);
-    return context.newPage();
-  }
 
   async function check(page: Page, name: string): Promise<void> {
     const result = await axe(page);
@@ -128,26 +95,24 @@ describe("accessibility (axe-core and the keyboard, Chromium)", () => {
   }
 
   test("axe finds no serious or critical violation on the login page, the chat and the dashboard", async () => {
-    const page = await newPage();
+    const page = await servers.newPage();
     await page.goto(url());
     await app(page).loginButton.waitFor();
     await check(page, "login page");
 
-    const bob = await registeredUser(url(), uniqueName("bob"));
-    const client = await connectedClient(url(), bob.http);
-    clients.push(client);
-    client.send("lobby", "hello, see https://example.com for more");
+    const bob = await servers.nodeUser();
+    bob.client.send("lobby", "hello, see https://example.com for more");
     await registerInPage(page, url(), uniqueName("web"), PASSWORD);
     await app(page).message("hello, see").waitFor();
     await app(page).composer.fill("a message being typed");
     await check(page, "chat, desktop");
 
-    const phone = await newPage({ width: 390, height: 844 });
+    const phone = await servers.newPage({ viewport: { width: 390, height: 844 } });
     await phone.goto(url());
     await app(phone).loginButton.waitFor();
     await check(phone, "login page, phone");
 
-    const dashboard = await newPage();
+    const dashboard = await servers.newPage();
     await dashboard.goto(`${url()}/_cluster`);
     await dashboard.locator("#instances tr.running").first().waitFor();
     await check(dashboard, "dashboard");
@@ -156,7 +121,7 @@ describe("accessibility (axe-core and the keyboard, Chromium)", () => {
   test("keyboard only: log in, join and switch rooms, send, log out, the focus always visible", async () => {
     const name = uniqueName("keys");
     await registeredUser(url(), name);
-    const page = await newPage();
+    const page = await servers.newPage();
     const ui = app(page);
     await page.goto(url());
     await ui.loginButton.waitFor();
@@ -208,13 +173,11 @@ describe("accessibility (axe-core and the keyboard, Chromium)", () => {
   });
 
   test("new messages from others in the open room are announced politely", async () => {
-    const page = await newPage();
+    const page = await servers.newPage();
     await registerInPage(page, url(), uniqueName("ears"), PASSWORD);
     await app(page).status.filter({ hasText: "Connected" }).waitFor();
-    const bob = await registeredUser(url(), uniqueName("bob"));
-    const client = await connectedClient(url(), bob.http);
-    clients.push(client);
-    client.send("lobby", "is anyone there?");
+    const bob = await servers.nodeUser();
+    bob.client.send("lobby", "is anyone there?");
     const region = page.locator('[aria-live="polite"]', {
       hasText: `${bob.name}: is anyone there?`,
     });

@@ -1,72 +1,16 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import type { Browser, BrowserContext, Page, WebSocketRoute } from "playwright-core";
-import type { SwitchboardClient } from "../src/client/core/index.ts";
-import {
-  allSteps,
-  app,
-  launchBrowser,
-  registerInPage,
-  sendAll,
-  sendInPage,
-  watchPage,
-} from "./helpers/browser.ts";
-import { TestInstance } from "./helpers/instance.ts";
-import { TestRedis } from "./helpers/redis-server.ts";
-import { connectedClient, PASSWORD, registeredUser, uniqueName } from "./helpers/users.ts";
+import { describe, test } from "node:test";
+import type { Page, WebSocketRoute } from "playwright-core";
+import { app, registerInPage, sendAll, sendInPage, watchPage } from "./helpers/browser.ts";
+import { browserCluster } from "./helpers/browser-cluster.ts";
+import { PASSWORD, uniqueName } from "./helpers/users.ts";
 
 const LIMIT = 300;
 
 describe("everyday chat features (Chromium)", () => {
-  let redis: TestRedis | undefined;
-  let instance: TestInstance | undefined;
-  let browser: Browser | undefined;
-  const clients: SwitchboardClient[] = [];
-  const contexts: BrowserContext[] = [];
-
-  before(async () => {
-    redis = await TestRedis.start({ persistence: false });
-    const env = {
-      REDIS_URL: redis.url,
-      SESSION_SECRET: "c".repeat(32),
-      MAX_MESSAGE_LENGTH: String(LIMIT),
-    };
-    const started = await Promise.allSettled([TestInstance.start(env), launchBrowser()]);
-    if (started[0].status === "fulfilled") instance = started[0].value;
-    if (started[1].status === "fulfilled") browser = started[1].value;
-    const failed = started.find((result) => result.status === "rejected");
-    if (failed !== undefined) throw failed.reason;
-  });
-
-  after(async () => {
-    await allSteps([
-      ...clients.map((client) => async () => client.close()),
-      ...contexts.map((context) => () => context.close()),
-      () => browser?.close(),
-      () => instance?.stop(),
-      () => redis?.close(),
-    ]);
-  });
-
-  function url(): string {
-    if (instance === undefined) throw new Error("no instance");
-    return instance.url;
-  }
-
-  async function newContext(): Promise<BrowserContext> {
-    if (browser === undefined) throw new Error("no browser");
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    context.setDefaultTimeout(10_000);
-    contexts.push(context);
-    return context;
-  }
-
-  async function nodeUser(rooms: string[]): Promise<{ name: string; client: SwitchboardClient }> {
-    const user = await registeredUser(url(), uniqueName("bob"));
-    const client = await connectedClient(url(), user.http, { rooms });
-    clients.push(client);
-    return { name: user.name, client };
-  }
+  const servers = browserCluster({ env: { MAX_MESSAGE_LENGTH: String(LIMIT) } });
+  const url = () => servers.url;
+  const nodeUser = (rooms: string[]) => servers.nodeUser({ client: { rooms } });
 
   async function joinRoom(page: Page, room: string): Promise<void> {
     await page.getByLabel("Join or create a room").fill(room);
@@ -78,7 +22,7 @@ describe("everyday chat features (Chromium)", () => {
     const room = `side-${Date.now()}`;
     const bob = await nodeUser(["lobby", room]);
     await sendAll(bob.client, room, ["read before"]);
-    const page = await (await newContext()).newPage();
+    const page = await servers.newPage();
     const watch = watchPage(page);
     await registerInPage(page, url(), uniqueName("web"), PASSWORD);
     await joinRoom(page, room);
@@ -109,7 +53,7 @@ describe("everyday chat features (Chromium)", () => {
 
   test("links are clickable, http and https only, and the rest stays text", async () => {
     const bob = await nodeUser(["lobby"]);
-    const page = await (await newContext()).newPage();
+    const page = await servers.newPage();
     await registerInPage(page, url(), uniqueName("web"), PASSWORD);
     const text =
       "docs at https://example.com/a?b=1&c=<2>. not javascript:alert(1) nor <a href=/x>this</a>";
@@ -128,7 +72,7 @@ describe("everyday chat features (Chromium)", () => {
   });
 
   test("a refused message is marked, and can be edited or discarded", async () => {
-    const context = await newContext();
+    const context = await servers.newContext();
     // The page's connection can be held back, as on a network that is slow to come up.
     let cut = true;
     const held: WebSocketRoute[] = [];

@@ -1,61 +1,18 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import type { Browser, BrowserContext } from "playwright-core";
-import { allSteps, app, launchBrowser, registerInPage, watchPage } from "./helpers/browser.ts";
-import { TestInstance } from "./helpers/instance.ts";
-import { TestRedis } from "./helpers/redis-server.ts";
+import { describe, test } from "node:test";
+import { app, registerInPage, watchPage } from "./helpers/browser.ts";
+import { browserCluster } from "./helpers/browser-cluster.ts";
 import { PASSWORD, registeredUser, uniqueName } from "./helpers/users.ts";
 
 /** Not the server's default (2000): the page can only know it from the server. */
 const LIMIT = 300;
 
 describe("feedback a person can act on (Chromium)", () => {
-  let redis: TestRedis | undefined;
-  let instance: TestInstance | undefined;
-  let browser: Browser | undefined;
-  const instances: TestInstance[] = [];
-  const contexts: BrowserContext[] = [];
-  let env: Record<string, string> = {};
-
-  before(async () => {
-    redis = await TestRedis.start({ persistence: false });
-    env = {
-      REDIS_URL: redis.url,
-      SESSION_SECRET: "f".repeat(32),
-      MAX_MESSAGE_LENGTH: String(LIMIT),
-    };
-    const started = await Promise.allSettled([TestInstance.start(env), launchBrowser()]);
-    if (started[0].status === "fulfilled") instance = started[0].value;
-    if (started[1].status === "fulfilled") browser = started[1].value;
-    const failed = started.find((result) => result.status === "rejected");
-    if (failed !== undefined) throw failed.reason;
-  });
-
-  after(async () => {
-    await allSteps([
-      ...contexts.map((context) => () => context.close()),
-      () => browser?.close(),
-      ...instances.map((one) => () => one.stop()),
-      () => instance?.stop(),
-      () => redis?.close(),
-    ]);
-  });
-
-  async function newContext(): Promise<BrowserContext> {
-    if (browser === undefined) throw new Error("no browser");
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    context.setDefaultTimeout(10_000);
-    contexts.push(context);
-    return context;
-  }
-
-  function url(): string {
-    if (instance === undefined) throw new Error("no instance");
-    return instance.url;
-  }
+  const servers = browserCluster({ env: { MAX_MESSAGE_LENGTH: String(LIMIT) } });
+  const url = () => servers.url;
 
   test("the login page checks the session without an error in the console", async () => {
-    const page = await (await newContext()).newPage();
+    const page = await servers.newPage();
     const errors: string[] = [];
     page.on("console", (message) => {
       if (message.type() === "error") errors.push(message.text());
@@ -77,7 +34,7 @@ describe("feedback a person can act on (Chromium)", () => {
   });
 
   test("an over-long message says by how much, and Enter does nothing else", async () => {
-    const page = await (await newContext()).newPage();
+    const page = await servers.newPage();
     const watch = watchPage(page);
     const ui = app(page);
     await registerInPage(page, url(), uniqueName("long"), PASSWORD);
@@ -108,7 +65,7 @@ describe("feedback a person can act on (Chromium)", () => {
 
   test("the logged-out notice goes once the person does something else", async () => {
     const taken = await registeredUser(url(), uniqueName("taken"));
-    const context = await newContext();
+    const context = await servers.newContext();
     const first = await context.newPage();
     await registerInPage(first, url(), uniqueName("notice"), PASSWORD);
     const second = await context.newPage();
@@ -131,9 +88,8 @@ describe("feedback a person can act on (Chromium)", () => {
   });
 
   test("the member count says offline while the page is disconnected", async () => {
-    const own = await TestInstance.start(env);
-    instances.push(own);
-    const page = await (await newContext()).newPage();
+    const own = await servers.startInstance();
+    const page = await servers.newPage();
     const ui = app(page);
     await registerInPage(page, own.url, uniqueName("off"), PASSWORD);
     const count = page.locator(".online-count");

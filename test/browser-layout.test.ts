@@ -1,21 +1,13 @@
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import type { SwitchboardClient } from "../src/client/core/index.ts";
-import {
-  allSteps,
-  app,
-  launchBrowser,
-  registerInPage,
-  sendAll,
-  watchPage,
-} from "./helpers/browser.ts";
-import { TestInstance } from "./helpers/instance.ts";
-import { TestRedis } from "./helpers/redis-server.ts";
-import { connectedClient, PASSWORD, registeredUser, uniqueName } from "./helpers/users.ts";
+import { app, registerInPage, sendAll, watchPage } from "./helpers/browser.ts";
+import { browserCluster } from "./helpers/browser-cluster.ts";
+import { PASSWORD, uniqueName } from "./helpers/users.ts";
 
 /** Screenshots of every state this file checks, for a person to look at; gitignored. */
 const SHOTS = fileURLToPath(new URL("../test-results/screenshots/", import.meta.url));
@@ -108,29 +100,14 @@ const CHAT_PARTS = {
 };
 
 describe("the chat fits the window (Chromium, desktop and phone)", () => {
-  let redis: TestRedis | undefined;
-  let instance: TestInstance | undefined;
-  let browser: Browser | undefined;
+  const servers = browserCluster({
+    env: { MESSAGE_RATE_PER_SECOND: "1000", MESSAGE_BURST: "1000" },
+  });
   let bob: SwitchboardClient | undefined;
-  const contexts: BrowserContext[] = [];
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    redis = await TestRedis.start({ persistence: false });
-    const env = {
-      REDIS_URL: redis.url,
-      SESSION_SECRET: "l".repeat(32),
-      MESSAGE_RATE_PER_SECOND: "1000",
-      MESSAGE_BURST: "1000",
-    };
-    const started = await Promise.allSettled([TestInstance.start(env), launchBrowser()]);
-    if (started[0].status === "fulfilled") instance = started[0].value;
-    if (started[1].status === "fulfilled") browser = started[1].value;
-    const failed = started.find((result) => result.status === "rejected");
-    if (failed !== undefined) throw failed.reason;
-    if (instance === undefined) throw new Error("no instance");
-    const user = await registeredUser(instance.url, uniqueName("bob"));
-    bob = await connectedClient(instance.url, user.http);
+    bob = (await servers.nodeUser()).client;
     // A busy room: more than one screen, and more than a room opens with.
     await sendAll(
       bob,
@@ -139,38 +116,20 @@ describe("the chat fits the window (Chromium, desktop and phone)", () => {
     );
   });
 
-  after(async () => {
-    await allSteps([
-      async () => bob?.close(),
-      ...contexts.map((context) => () => context.close()),
-      () => browser?.close(),
-      () => instance?.stop(),
-      () => redis?.close(),
-    ]);
-  });
-
-  async function newPage(viewport: { width: number; height: number }): Promise<Page> {
-    if (browser === undefined) throw new Error("no browser");
-    const context = await browser.newContext({ viewport });
-    context.setDefaultTimeout(10_000);
-    contexts.push(context);
-    return context.newPage();
-  }
-
   for (const [device, viewport] of Object.entries(VIEWPORTS)) {
     test(`${device}: logged out, logged in in a busy room, and a 3,000-character word`, async () => {
-      if (instance === undefined || bob === undefined) throw new Error("not started");
-      const page = await newPage(viewport);
+      if (bob === undefined) throw new Error("not started");
+      const page = await servers.newPage({ viewport });
       const watch = watchPage(page);
       const ui = app(page);
 
-      await page.goto(instance.url);
+      await page.goto(servers.url);
       await ui.loginButton.waitFor();
       const login = await geometry(page, { button: ".auth-form button[type=submit]" });
       assertFits(login, ["button"], `${device} login`);
       await page.screenshot({ path: join(SHOTS, `${device}-logged-out.png`) });
 
-      await registerInPage(page, instance.url, uniqueName("web"), PASSWORD);
+      await registerInPage(page, servers.url, uniqueName("web"), PASSWORD);
       await ui.message("busy message 80").waitFor();
       const busy = await geometry(page, CHAT_PARTS);
       assertFits(busy, ["topbar", "composer", "send"], `${device} busy room`);
@@ -215,10 +174,10 @@ describe("the chat fits the window (Chromium, desktop and phone)", () => {
   }
 
   test("a room opens at its newest message, stays there, and offers a jump down when scrolled up", async () => {
-    if (instance === undefined || bob === undefined) throw new Error("not started");
-    const page = await newPage(VIEWPORTS.desktop);
+    if (bob === undefined) throw new Error("not started");
+    const page = await servers.newPage({ viewport: VIEWPORTS.desktop });
     const ui = app(page);
-    await registerInPage(page, instance.url, uniqueName("web"), PASSWORD);
+    await registerInPage(page, servers.url, uniqueName("web"), PASSWORD);
     await ui.message("busy message 80").waitFor();
     const scroller = page.locator(".scroller");
     const atBottom = () =>
@@ -260,10 +219,9 @@ describe("the chat fits the window (Chromium, desktop and phone)", () => {
   });
 
   test("scrolling up loads older messages without the view jumping", async () => {
-    if (instance === undefined) throw new Error("not started");
-    const page = await newPage(VIEWPORTS.desktop);
+    const page = await servers.newPage({ viewport: VIEWPORTS.desktop });
     const ui = app(page);
-    await registerInPage(page, instance.url, uniqueName("web"), PASSWORD);
+    await registerInPage(page, servers.url, uniqueName("web"), PASSWORD);
     await ui.message("busy message 80").waitFor();
     const shown = page.locator(".messages:not(.outbox) .message");
     const count = await shown.count();

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { app, launchBrowser, registerInPage, sendInPage, watchPage } from "./helpers/browser.ts";
-import { TestCluster } from "./helpers/cluster.ts";
+import { test } from "node:test";
+import type { BrowserContext, Page } from "playwright-core";
+import { app, registerInPage, sendInPage, watchPage } from "./helpers/browser.ts";
+import { browserCluster } from "./helpers/browser-cluster.ts";
 import { PASSWORD, uniqueName } from "./helpers/users.ts";
 
 /**
@@ -13,26 +13,10 @@ import { PASSWORD, uniqueName } from "./helpers/users.ts";
  * a login, shows what was said meanwhile once, and delivers what was typed
  * once.
  */
-let cluster: TestCluster | undefined;
-let browser: Browser | undefined;
-const contexts: BrowserContext[] = [];
-
-before(async () => {
-  // Settled, not all: when one fails, the other is still kept for after() to stop.
-  const [started, launched] = await Promise.allSettled([
-    TestCluster.start({ instances: 3, env: { RESTART_DELAY_MS: "200" } }),
-    launchBrowser(),
-  ]);
-  if (started.status === "fulfilled") cluster = started.value;
-  if (launched.status === "fulfilled") browser = launched.value;
-  if (started.status === "rejected") throw started.reason;
-  if (launched.status === "rejected") throw launched.reason;
-});
-
-after(async () => {
-  for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close().catch(() => undefined);
-  await cluster?.stop();
+const servers = browserCluster({
+  supervisor: true,
+  instances: 3,
+  env: { RESTART_DELAY_MS: "200" },
 });
 
 /** A person's network, which the test can cut: HTTP and WebSockets alike. */
@@ -43,10 +27,7 @@ interface Network {
 async function person(
   name: string,
 ): Promise<{ page: Page; context: BrowserContext; network: Network }> {
-  if (browser === undefined || cluster === undefined) throw new Error("not started");
-  const context = await browser.newContext();
-  context.setDefaultTimeout(15_000);
-  contexts.push(context);
+  const context = await servers.newContext({ timeoutMs: 15_000 });
   const network: Network = { held: false };
   // Set before the page opens: a WebSocket route applies to sockets opened after it.
   await context.route("**/*", (route) => (network.held ? route.abort() : route.continue()));
@@ -55,7 +36,7 @@ async function person(
     else socket.connectToServer();
   });
   const page = await context.newPage();
-  await registerInPage(page, cluster.url, name, PASSWORD);
+  await registerInPage(page, servers.url, name, PASSWORD);
   await app(page).status.filter({ hasText: "Connected" }).waitFor();
   return { page, context, network };
 }
@@ -69,7 +50,6 @@ async function instanceOf(page: Page): Promise<string> {
 }
 
 test("Test 2: a killed instance costs the user nothing but a short 'reconnecting'", async () => {
-  if (cluster === undefined) throw new Error("not started");
   const ann = await person(uniqueName("ann"));
   const bob = await person(uniqueName("bob"));
   const watch = watchPage(ann.page);
@@ -92,7 +72,7 @@ test("Test 2: a killed instance costs the user nothing but a short 'reconnecting
   // The crash. Ann's network is held while it happens, so that the gap is long
   // enough to talk and type in; then it comes back.
   ann.network.held = true;
-  await cluster.admin("POST", `/instances/${annInstance}/kill`);
+  await servers.cluster.admin("POST", `/instances/${annInstance}/kill`);
   await annUi.status.filter({ hasText: "Reconnecting" }).waitFor();
 
   const during = ["said during the gap 1", "said during the gap 2", "said during the gap 3"];

@@ -1,25 +1,11 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import type { Browser, BrowserContext, WebSocketRoute } from "playwright-core";
+import { describe, test } from "node:test";
+import type { WebSocketRoute } from "playwright-core";
 import type { SwitchboardClient } from "../src/client/core/index.ts";
 import type { Message } from "../src/protocol/index.ts";
-import {
-  allSteps,
-  app,
-  launchBrowser,
-  registerInPage,
-  sendInPage,
-  watchPage,
-} from "./helpers/browser.ts";
-import { TestInstance } from "./helpers/instance.ts";
-import { TestRedis } from "./helpers/redis-server.ts";
-import {
-  connectedClient,
-  nextEvent,
-  PASSWORD,
-  registeredUser,
-  uniqueName,
-} from "./helpers/users.ts";
+import { app, registerInPage, sendInPage, watchPage } from "./helpers/browser.ts";
+import { browserCluster } from "./helpers/browser-cluster.ts";
+import { nextEvent, PASSWORD, uniqueName } from "./helpers/users.ts";
 
 /** The next message with this text that a Node client shows. */
 function received(client: SwitchboardClient, text: string): Promise<Message> {
@@ -32,68 +18,21 @@ function received(client: SwitchboardClient, text: string): Promise<Message> {
   );
 }
 
-/** Runs every step even when one fails (a browser left open would hang the run). */
 describe("browser app (Chromium)", () => {
-  let redis: TestRedis | undefined;
-  let a: TestInstance;
-  let b: TestInstance;
-  let browser: Browser | undefined;
-  const contexts: BrowserContext[] = [];
-  const clients: SwitchboardClient[] = [];
-
-  before(async () => {
-    redis = await TestRedis.start({ persistence: false });
-    const env = { REDIS_URL: redis.url, SESSION_SECRET: "x".repeat(32) };
-    const started = await Promise.allSettled([
-      TestInstance.start(env),
-      TestInstance.start(env),
-      launchBrowser(),
-    ]);
-    if (started[2].status === "fulfilled") browser = started[2].value;
-    if (started[0].status === "fulfilled") a = started[0].value;
-    if (started[1].status === "fulfilled") b = started[1].value;
-    const failed = started.find((result) => result.status === "rejected");
-    if (failed !== undefined) throw failed.reason;
-  });
-
-  after(async () => {
-    await allSteps([
-      ...clients.map((client) => async () => client.close()),
-      ...contexts.map((context) => () => context.close()),
-      () => browser?.close(),
-      () => a?.stop(),
-      () => b?.stop(),
-      () => redis?.close(),
-    ]);
-  });
-
-  async function newContext(): Promise<BrowserContext> {
-    if (browser === undefined) throw new Error("no browser");
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    context.setDefaultTimeout(10_000);
-    contexts.push(context);
-    return context;
-  }
-
-  async function nodeUser(baseUrl: string) {
-    const user = await registeredUser(baseUrl);
-    const client = await connectedClient(baseUrl, user.http);
-    clients.push(client);
-    return { name: user.name, client };
-  }
+  const servers = browserCluster({ instances: 2 });
 
   test("Test 1: chat with a Node client on another instance, then reload", async () => {
-    const page = await (await newContext()).newPage();
+    const page = await servers.newPage();
     const watch = watchPage(page);
     const ui = app(page);
     const name = uniqueName("web");
 
-    await registerInPage(page, a.url, name, PASSWORD);
-    await ui.status.filter({ hasText: `Connected to instance ${a.id}` }).waitFor();
+    await registerInPage(page, servers.a.url, name, PASSWORD);
+    await ui.status.filter({ hasText: `Connected to instance ${servers.a.id}` }).waitFor();
     await ui.roomTitle.filter({ hasText: "lobby" }).waitFor();
     assert.equal(await page.locator(".account .me").textContent(), name);
 
-    const bob = await nodeUser(b.url);
+    const bob = await servers.nodeUser({ at: servers.b.url });
     await ui.members.getByText(bob.name).waitFor();
 
     // The browser's message reaches a Node client on the other instance.
@@ -120,7 +59,7 @@ describe("browser app (Chromium)", () => {
 
     // A reload keeps the login and shows the history and who is online.
     await page.reload();
-    await ui.status.filter({ hasText: `Connected to instance ${a.id}` }).waitFor();
+    await ui.status.filter({ hasText: `Connected to instance ${servers.a.id}` }).waitFor();
     await ui.message(hello).waitFor();
     await ui.message(reply).waitFor();
     await ui.members.getByText(bob.name).waitFor();
@@ -131,17 +70,17 @@ describe("browser app (Chromium)", () => {
   });
 
   test("logging out in one tab closes the chat in the other tab", async () => {
-    const context = await newContext();
+    const context = await servers.newContext();
     const first = await context.newPage();
     const firstWatch = watchPage(first);
-    await registerInPage(first, a.url, uniqueName("tabs"), PASSWORD);
+    await registerInPage(first, servers.a.url, uniqueName("tabs"), PASSWORD);
 
     // Cookies are per host, not per port: the second tab, on instance B, is logged in too.
     const second = await context.newPage();
     const secondWatch = watchPage(second);
-    await second.goto(b.url);
+    await second.goto(servers.b.url);
     await app(second)
-      .status.filter({ hasText: `Connected to instance ${b.id}` })
+      .status.filter({ hasText: `Connected to instance ${servers.b.id}` })
       .waitFor();
 
     // A background tab gets few animation frames; the person clicks in the tab in front.
@@ -158,7 +97,7 @@ describe("browser app (Chromium)", () => {
   });
 
   test("keeps chatting on long-polling when WebSockets are blocked", async () => {
-    const context = await newContext();
+    const context = await servers.newContext();
     // A proxy that breaks WebSockets: every upgrade is closed at once.
     await context.routeWebSocket(/.*/, (socket) => socket.close());
     const page = await context.newPage();
@@ -167,10 +106,10 @@ describe("browser app (Chromium)", () => {
       if (request.url().includes("transport=polling")) polls.push(request.url());
     });
     const ui = app(page);
-    await registerInPage(page, a.url, uniqueName("poll"), PASSWORD);
-    await ui.status.filter({ hasText: `Connected to instance ${a.id}` }).waitFor();
+    await registerInPage(page, servers.a.url, uniqueName("poll"), PASSWORD);
+    await ui.status.filter({ hasText: `Connected to instance ${servers.a.id}` }).waitFor();
 
-    const carol = await nodeUser(b.url);
+    const carol = await servers.nodeUser({ at: servers.b.url });
     const out = `over long-polling ${Date.now()}`;
     const heard = received(carol.client, out);
     await sendInPage(page, out);
@@ -183,7 +122,7 @@ describe("browser app (Chromium)", () => {
   });
 
   test("a message typed while cut off survives a reload and is delivered once", async () => {
-    const context = await newContext();
+    const context = await servers.newContext();
     // The socket's traffic goes through here, so the test can cut it like a failing network.
     let cut = false;
     const sockets: WebSocketRoute[] = [];
@@ -207,10 +146,10 @@ describe("browser app (Chromium)", () => {
     const page = await context.newPage();
     const ui = app(page);
     const name = uniqueName("away");
-    await registerInPage(page, a.url, name, PASSWORD);
+    await registerInPage(page, servers.a.url, name, PASSWORD);
     await ui.status.filter({ hasText: "Connected" }).waitFor();
     await onWebSocket;
-    const dave = await nodeUser(b.url);
+    const dave = await servers.nodeUser({ at: servers.b.url });
 
     cut = true;
     for (const socket of sockets.splice(0)) await socket.close();
@@ -233,12 +172,12 @@ describe("browser app (Chromium)", () => {
   });
 
   test("user text is shown literally and never runs", async () => {
-    const page = await (await newContext()).newPage();
+    const page = await servers.newPage();
     const watch = watchPage(page);
     const ui = app(page);
-    await registerInPage(page, a.url, uniqueName("xss"), PASSWORD);
+    await registerInPage(page, servers.a.url, uniqueName("xss"), PASSWORD);
     await ui.status.filter({ hasText: "Connected" }).waitFor();
-    const mallory = await nodeUser(b.url);
+    const mallory = await servers.nodeUser({ at: servers.b.url });
 
     const payloads = [
       `<img src=x onerror="window.__pwned=1">`,

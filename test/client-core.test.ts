@@ -6,11 +6,21 @@ import {
   backoffDelay,
   type ConnectionStatus,
   HttpApi,
+  MemoryStorage,
+  type OutboxEntry,
   RoomMembers,
   RoomView,
   SwitchboardClient,
 } from "../src/client/core/index.ts";
 import type { JoinResult, Message } from "../src/protocol/index.ts";
+import { twoInstances } from "./helpers/fixtures.ts";
+import {
+  rawSocket,
+  registeredUser,
+  sameCookieAt,
+  socketReady,
+  uniqueName,
+} from "./helpers/users.ts";
 
 const EPOCH = "e1";
 
@@ -238,3 +248,130 @@ describe("RoomMembers: the count and the names loaded so far", () => {
     assert.equal(changes, 3);
   });
 });
+
+describe("SwitchboardClient: what a room shows of the outbox (a real instance)", () => {
+  // Short enough to be refused without a long text; the limit is the server's.
+  const pair = twoInstances({ MAX_MESSAGE_LENGTH: "50" });
+
+  /** Records every `unsent` event of a room. */
+  function unsentEvents(client: SwitchboardClient, room: string): OutboxEntry[][] {
+    const seen: OutboxEntry[][] = [];
+    client.on("unsent", (at, entries) => {
+      if (at === room) seen.push(entries);
+    });
+    return seen;
+  }
+
+  test("a message the room shows before its acknowledgement is shown once, not also as unsent", async () => {
+    const room = uniqueName("early");
+    const user = await registeredUser(pair.b.url);
+    // Stored through another instance, as a send whose acknowledgement was lost on the way.
+    const socket = rawSocket(pair.b.url, user.jar);
+    const text = "stored, ack lost";
+    try {
+      await socketReady(socket);
+      assert.equal((await socket.emitWithAck("room:join", { room })).ok, true);
+      const stored = await socket.emitWithAck("message:send", { room, text, clientId: "early1" });
+      assert.equal(stored.ok, true);
+    } finally {
+      socket.disconnect();
+    }
+    const storage = new MemoryStorage();
+    storage.save([{ clientId: "early1", room, text, createdAt: Date.now(), status: "sending" }]);
+    const client = new SwitchboardClient({
+      url: pair.a.url,
+      http: sameCookieAt(pair.a.url, user.jar),
+      rooms: [room],
+      storage,
+    });
+    const events = unsentEvents(client, room);
+    try {
+      assert.deepEqual(
+        client.unsent(room).map((entry) => entry.status),
+        ["sending"],
+        "before the room is loaded, it waits as any unsent message",
+      );
+      await client.open();
+      // The join's reply showed it; its resend is on its way and the outbox still holds it.
+      assert.deepEqual(
+        client.outbox.all().map((entry) => entry.clientId),
+        ["early1"],
+      );
+      const view = client.rooms.get(room);
+      assert.deepEqual(
+        view?.messages.map((message) => message.clientId),
+        ["early1"],
+      );
+      assert.deepEqual(
+        client.unsent(room),
+        [],
+        "delivered: the room shows it, the outbox does not",
+      );
+      assert.deepEqual(events.at(-1), [], "and the client said so when the room showed it");
+
+      await until(() => client.outbox.all().length === 0);
+      assert.deepEqual(
+        view?.messages.map((message) => message.clientId),
+        ["early1"],
+        "the resend's acknowledgement does not show it twice",
+      );
+      assert.deepEqual(client.unsent(room), []);
+    } finally {
+      client.close();
+    }
+  });
+
+  test("a room's unsent messages: sending while offline, delivered, failed, discarded", async () => {
+    const room = uniqueName("out");
+    const user = await registeredUser(pair.a.url);
+    const client = new SwitchboardClient({ url: pair.a.url, http: user.http, rooms: [room] });
+    const events = unsentEvents(client, room);
+    try {
+      const waiting = client.send(room, "typed before connecting");
+      assert.deepEqual(
+        client.unsent(room).map((entry) => [entry.clientId, entry.status]),
+        [[waiting.clientId, "sending"]],
+      );
+      assert.deepEqual(events.at(-1), client.unsent(room));
+      assert.deepEqual(client.unsent("lobby"), [], "another room shows none of it");
+
+      await client.open();
+      await until(() => client.outbox.all().length === 0);
+      assert.deepEqual(client.unsent(room), []);
+      assert.deepEqual(events.at(-1), []);
+      assert.deepEqual(
+        client.rooms.get(room)?.messages.map((message) => message.text),
+        ["typed before connecting"],
+      );
+
+      const tooLong = client.send(room, "x".repeat(51));
+      await until(() => client.outbox.get(tooLong.clientId)?.status === "failed");
+      const [failed, ...rest] = client.unsent(room);
+      assert.deepEqual(rest, []);
+      assert.equal(failed?.clientId, tooLong.clientId);
+      assert.equal(failed?.status, "failed");
+      assert.equal(failed?.error?.code, "message_too_long");
+      assert.deepEqual(events.at(-1), [failed]);
+
+      client.discard(tooLong.clientId);
+      assert.deepEqual(client.unsent(room), []);
+      assert.deepEqual(events.at(-1), []);
+      assert.deepEqual(
+        client.rooms.get(room)?.messages.map((message) => message.text),
+        ["typed before connecting"],
+        "a refused message is never shown as sent",
+      );
+    } finally {
+      client.close();
+    }
+  });
+});
+
+/** Waits until `done()` holds, checking every 20 ms; fails after `timeoutMs`. */
+async function until(done: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`not done in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

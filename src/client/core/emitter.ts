@@ -19,3 +19,9 @@ export class Emitter<Events extends { [K in keyof Events]: unknown[] }> {
     for (const listener of this.listeners.get(event) ?? []) listener(...args);
   }
 }
+
+/** An emitter's `emit`, handed to the parts of a class that speak through its events. */
+export type Emit<Events extends { [K in keyof Events]: unknown[] }> = <K extends keyof Events>(
+  event: K,
+  ...args: Events[K]
+) => void;

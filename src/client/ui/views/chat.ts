@@ -1,10 +1,5 @@
 import { DEFAULT_ROOM } from "../../../protocol/index.ts";
-import {
-  type HttpApi,
-  type OutboxEntry,
-  RoomMembers,
-  SwitchboardClient,
-} from "../../core/index.ts";
+import { type HttpApi, RoomMembers, SwitchboardClient } from "../../core/index.ts";
 import { el, listen, replaceChildren } from "../dom.ts";
 import { plural, typingText } from "../format.ts";
 import { LocalOutboxStorage } from "../outbox-storage.ts";
@@ -128,14 +123,6 @@ export function mountChat(root: HTMLElement, options: ChatViewOptions): () => vo
   );
   replaceChildren(root, chat);
 
-  /** Unsent entries of a room; one whose message already arrived (ahead of its ack) is shown once. */
-  function outboxOf(room: string): OutboxEntry[] {
-    const entries = client.outbox.all().filter((entry) => entry.room === room);
-    if (entries.length === 0) return entries;
-    const shown = new Set(client.rooms.get(room)?.messages.map((message) => message.clientId));
-    return entries.filter((entry) => !shown.has(entry.clientId));
-  }
-
   function renderRooms(): void {
     const names = [...client.rooms.keys()];
     rooms.render(names, current, unread);
@@ -175,7 +162,7 @@ export function mountChat(root: HTMLElement, options: ChatViewOptions): () => vo
     const unseen = unread.get(current) ?? 0;
     unread.delete(current);
     roomTitle.replaceChildren(el("span", "hash", "#"), current);
-    messages.showRoom(view, outboxOf(current), unseen);
+    messages.showRoom(view, client.unsent(current), unseen);
     typingLine.textContent = typingText(typing.users(current));
     composer.setRoom(current);
     renderMembers();
@@ -203,16 +190,12 @@ export function mountChat(root: HTMLElement, options: ChatViewOptions): () => vo
       if (!client.rooms.has(view.name)) return;
       for (const message of change.added) typing.stop(view.name, message.user);
       if (view.name === current) {
-        if (change.reset) messages.showRoom(view, outboxOf(current));
+        if (change.reset) messages.showRoom(view, client.unsent(current));
         else {
           messages.append(change.added);
           if (document.visibilityState === "hidden") {
             unseenHere += change.added.filter((message) => message.user !== user).length;
             renderTitle();
-          }
-          const ids = new Set(change.added.map((message) => message.clientId));
-          if (client.outbox.all().some((entry) => ids.has(entry.clientId))) {
-            messages.setOutbox(outboxOf(current));
           }
         }
         renderMembers();
@@ -231,9 +214,9 @@ export function mountChat(root: HTMLElement, options: ChatViewOptions): () => vo
     client.on("typing", (event) => {
       if (event.user !== user && client.rooms.has(event.room)) typing.seen(event.room, event.user);
     }),
-    client.on("outbox", () => {
-      messages.setOutbox(outboxOf(current));
-      renderStatus();
+    client.on("outbox", renderStatus),
+    client.on("unsent", (room, entries) => {
+      if (room === current) messages.setOutbox(entries);
     }),
     client.on("logged-out", () => {
       options.onLoggedOut(
