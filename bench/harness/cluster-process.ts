@@ -4,6 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { InstanceInfo } from "../../src/cluster/admin-contract.ts";
 import {
   endPidsWithThisProcess,
   freePort,
@@ -16,15 +17,12 @@ import {
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** An instance as GET /_cluster/instances lists it. */
-export interface ClusterInstance {
-  id: string;
-  port: number;
-  pid: number;
-  state: "starting" | "running" | "draining" | "exited";
-  startedAt: string;
-  sockets: number;
-}
+/**
+ * An instance as GET /_cluster/instances lists it, with the pid it always
+ * has once spawned (the harness measures and kills by pid; an entry whose
+ * spawn failed has none and is left out by `instances()`).
+ */
+export type ClusterInstance = InstanceInfo & { pid: number };
 
 export interface ClusterOptions {
   instances?: number;
@@ -144,11 +142,10 @@ export class ClusterProcess {
   }
 
   async instances(): Promise<ClusterInstance[]> {
-    const list = (await this.admin("GET", "/instances")) as ClusterInstance[];
-    for (const instance of list) {
-      if (instance.pid !== undefined) this.seenPids.add(instance.pid);
-      this.seenPorts.add(instance.port);
-    }
+    const all = (await this.admin("GET", "/instances")) as InstanceInfo[];
+    const list = all.filter((instance): instance is ClusterInstance => instance.pid !== undefined);
+    for (const instance of all) this.seenPorts.add(instance.port);
+    for (const instance of list) this.seenPids.add(instance.pid);
     return list;
   }
 

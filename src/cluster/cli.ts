@@ -12,6 +12,7 @@
  */
 import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import type { InstanceInfo } from "./admin-contract.ts";
 import { readState, stateFilePath } from "./state-file.ts";
 
 const USAGE = `usage: npm run cluster -- <command> [--url URL]
@@ -26,17 +27,6 @@ commands:
 The cluster is found at --url, else ROUTER_URL, else from the state file of the
 cluster that npm start runs from this folder (DATA_DIR/cluster.json, DATA_DIR
 defaulting to .data).`;
-
-interface Instance {
-  id: string;
-  port: number;
-  pid?: number;
-  state: string;
-  startedAt: string;
-  sockets: number;
-  exit?: string;
-  exitedAt?: string;
-}
 
 class CliError extends Error {}
 
@@ -123,7 +113,7 @@ function ago(iso: string): string {
 const EXITED_SHOWN = 5;
 
 /** The live instances as a table, then the few that exited lately on one line each. */
-function statusText(instances: Instance[]): string {
+function statusText(instances: InstanceInfo[]): string {
   const live = instances.filter((i) => i.state !== "exited");
   const gone = instances
     .filter((i) => i.state === "exited")
@@ -140,7 +130,7 @@ function statusText(instances: Instance[]): string {
   return lines.join("\n");
 }
 
-function table(instances: Instance[]): string {
+function table(instances: InstanceInfo[]): string {
   const rows = [["ID", "STATE", "PORT", "PID", "SOCKETS", "UP"]];
   for (const i of instances) {
     rows.push([
@@ -189,7 +179,7 @@ async function main(): Promise<void> {
   switch (command) {
     case "status":
     case undefined: {
-      const instances = (await call(base, "GET", "/instances")) as Instance[];
+      const instances = (await call(base, "GET", "/instances")) as InstanceInfo[];
       process.stdout.write(`${statusText(instances)}\n`);
       return;
     }
@@ -200,7 +190,7 @@ async function main(): Promise<void> {
         base,
         "POST",
         `/instances/${encodeURIComponent(argument)}/${command}`,
-      )) as Instance;
+      )) as InstanceInfo;
       const what =
         command === "kill"
           ? "killed; a new instance replaces it shortly"
@@ -213,7 +203,7 @@ async function main(): Promise<void> {
       process.stdout.write(
         `restarting ${strategy === "all" ? "all instances at once" : "one instance at a time"}…\n`,
       );
-      const instances = (await call(base, "POST", "/restart", { strategy })) as Instance[];
+      const instances = (await call(base, "POST", "/restart", { strategy })) as InstanceInfo[];
       process.stdout.write(`${table(instances.filter((i) => i.state !== "exited"))}\n`);
       return;
     }
@@ -221,7 +211,7 @@ async function main(): Promise<void> {
       const n = Number(argument);
       if (argument === undefined || !Number.isInteger(n))
         usage("scale needs a whole number of instances");
-      const instances = (await call(base, "POST", "/scale", { instances: n })) as Instance[];
+      const instances = (await call(base, "POST", "/scale", { instances: n })) as InstanceInfo[];
       process.stdout.write(`${table(instances.filter((i) => i.state !== "exited"))}\n`);
       return;
     }

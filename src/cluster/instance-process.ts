@@ -12,9 +12,11 @@ import {
   terminate,
   waitUntil,
 } from "../process/index.ts";
+import type { InstanceInfo, InstanceState } from "./admin-contract.ts";
 import { ROOT } from "./config.ts";
 
-export type InstanceState = "starting" | "running" | "draining" | "exited";
+// The admin API's shapes are declared once, in the contract; re-exported for older importers.
+export type { InstanceInfo, InstanceState } from "./admin-contract.ts";
 
 /**
  * Why the supervisor is ending an instance, if it is: an instance that exits
@@ -23,20 +25,6 @@ export type InstanceState = "starting" | "running" | "draining" | "exited";
  * (scale down, restart, shutdown) is not replaced.
  */
 export type StopIntent = "none" | "kill" | "stop" | "retire";
-
-/** What the admin API shows of an instance. */
-export interface InstanceInfo {
-  id: string;
-  port: number;
-  pid: number | undefined;
-  state: InstanceState;
-  startedAt: string;
-  sockets: number;
-  /** Messages stored by this instance since it started (from its /healthz). */
-  messages: number;
-  exitedAt?: string;
-  exit?: string;
-}
 
 export interface InstanceSpawnOptions {
   port: number;
