@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { InstanceInfo } from "../../src/cluster/admin-contract.ts";
+import type { InstanceInfo, RedisStats } from "../../src/cluster/admin-contract.ts";
 import {
   endPidsWithThisProcess,
   freePort,
@@ -28,6 +28,8 @@ export interface ClusterOptions {
   instances?: number;
   /** Extra environment (REDIS_URL, PATH...); the cluster's PORT and DATA_DIR are set here. */
   env?: Record<string, string>;
+  /** Command-line arguments, as after `npm start --` (e.g. `--redis-sentinel`). */
+  args?: string[];
   /** How long to wait for "Switchboard is running". @default 60000 */
   readyTimeoutMs?: number;
 }
@@ -88,7 +90,8 @@ export class ClusterProcess {
   static async spawn(options: ClusterOptions = {}): Promise<ClusterProcess> {
     const port = await freePort();
     const dataDir = await mkdtemp(join(tmpdir(), "sb-cluster-"));
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cluster/main.ts"], {
+    const main = ["--import", "tsx", "src/cluster/main.ts", ...(options.args ?? [])];
+    const child = spawn(process.execPath, main, {
       cwd: ROOT,
       env: {
         ...process.env,
@@ -149,6 +152,16 @@ export class ClusterProcess {
     return list;
   }
 
+  /** `GET /_cluster/redis`: the Redis nodes with the roles they say they have. */
+  async redis(): Promise<RedisStats> {
+    const stats = (await this.admin("GET", "/redis")) as RedisStats;
+    for (const node of stats.nodes) {
+      if (node.pid !== undefined) this.seenPids.add(node.pid);
+      this.seenPorts.add(node.port);
+    }
+    return stats;
+  }
+
   async running(): Promise<ClusterInstance[]> {
     return (await this.instances()).filter((i) => i.state === "running");
   }
@@ -185,11 +198,13 @@ export class ClusterProcess {
     try {
       const state = JSON.parse(readFileSync(join(this.dataDir, "cluster.json"), "utf8")) as {
         redisPid?: number;
+        redisPids?: number[];
         instancePids?: number[];
       };
       return [
         ...(state.instancePids ?? []),
         ...(state.redisPid === undefined ? [] : [state.redisPid]),
+        ...(state.redisPids ?? []),
       ];
     } catch {
       return [];

@@ -30,7 +30,7 @@ export interface InstanceSpawnOptions {
   port: number;
   entry: string;
   logDir: string;
-  env: Record<string, string>;
+  env: Record<string, string | undefined>;
 }
 
 /** A short id that is new for every start: `i-` and 6 hex digits. */

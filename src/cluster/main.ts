@@ -5,14 +5,17 @@ import { join, relative } from "node:path";
 import { BackendTable, createRouter, type Router } from "../router/index.ts";
 import { createAdminApi } from "./admin-api.ts";
 import { ClusterConfigError, loadClusterConfig } from "./config.ts";
-import { RedisNotFoundError, RedisProcess } from "./redis/local-redis.ts";
+import { RedisNotFoundError } from "./redis/local-redis.ts";
+import { ExternalRedis, type LocalRedis } from "./redis/local-topology.ts";
+import { startLocalRedis } from "./redis/start-local-redis.ts";
 import { loadOrCreateSessionSecret } from "./session-secret.ts";
 import { removeState, writeState } from "./state-file.ts";
 import { StatsPoller } from "./stats.ts";
 import { Supervisor } from "./supervisor.ts";
 
 /**
- * `npm start`: Redis (unless REDIS_URL is given), INSTANCES chat instances and
+ * `npm start`: Redis (unless REDIS_URL is given: one redis-server, or with
+ * `--redis-sentinel` / `--redis-cluster` a Sentinel set or a Redis Cluster), INSTANCES chat instances and
  * the sticky router on PORT, in that order; SIGINT or SIGTERM stops them in
  * the reverse order and leaves no process behind.
  */
@@ -26,16 +29,6 @@ process.stdout.on("error", () => {});
 process.stderr.on("error", () => {});
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const complain = (line: string) => process.stderr.write(`${line}\n`);
-
-function withoutPassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "(unparsable REDIS_URL)";
-  }
-}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -112,7 +105,7 @@ async function main(): Promise<void> {
   const near = relative(process.cwd(), dataDir);
   const shown = near === "" ? "." : near.startsWith("..") ? dataDir : near;
 
-  let redis: RedisProcess | undefined;
+  let redis: LocalRedis | undefined;
   let supervisor: Supervisor | undefined;
   let stats: StatsPoller | undefined;
   let router: Router | undefined;
@@ -124,7 +117,8 @@ async function main(): Promise<void> {
       supervisorPid: process.pid,
       routerPort,
       routerHost: config.host,
-      redisPid: redis?.pid,
+      redisPid: redis?.topology === "single" ? redis.pids()[0] : undefined,
+      redisPids: redis?.pids() ?? [],
       instancePids: supervisor?.pids() ?? [],
     });
 
@@ -148,7 +142,7 @@ async function main(): Promise<void> {
 
   const killAllNow = () => {
     supervisor?.killAllNow();
-    if (redis !== undefined) redis.child.kill("SIGKILL");
+    redis?.killAllNow();
   };
 
   let firstSignalAt = 0;
@@ -187,19 +181,21 @@ async function main(): Promise<void> {
   try {
     await checkPortFree(config.port, config.host);
     await mkdir(logDir, { recursive: true });
-    let redisUrl: string;
-    if (config.redisUrl !== undefined) {
-      redisUrl = config.redisUrl;
-      print(`redis     using REDIS_URL ${withoutPassword(redisUrl)}`);
-    } else {
-      const started = await RedisProcess.start({ dataDir }, (r) => {
-        redis = r;
-        saveState();
-      });
-      redisUrl = started.url;
-      print(`redis     ${redisUrl} (pid ${started.pid}, data in ${join(shown, "redis")})`);
-    }
+    redis =
+      config.redisUrl !== undefined
+        ? new ExternalRedis(config.redisUrl)
+        : await startLocalRedis({
+            topology: config.redisTopology,
+            dataDir,
+            adopt: (started) => {
+              redis = started;
+              saveState();
+            },
+            events: { onChange: saveState, report: print },
+          });
     if (stopping !== undefined) return;
+    saveState();
+    for (const line of redis.banner(shown)) print(`redis     ${line}`);
 
     const sessionSecret = config.sessionSecret ?? (await loadOrCreateSessionSecret(dataDir));
     const table = new BackendTable();
@@ -208,7 +204,7 @@ async function main(): Promise<void> {
       entry: config.instanceEntry,
       logDir,
       env: {
-        REDIS_URL: redisUrl,
+        ...redis.env,
         SESSION_SECRET: sessionSecret,
         SESSION_COOKIE_NAME: config.sessionCookieName,
         DRAIN_TIMEOUT_MS: String(config.drainTimeoutMs),
@@ -224,13 +220,13 @@ async function main(): Promise<void> {
     await supervisor.start();
     if (stopping !== undefined) return;
 
-    stats = new StatsPoller(supervisor, table, withoutPassword(redisUrl));
+    stats = new StatsPoller(supervisor, table, redis.describe);
     stats.start();
     router = createRouter({
       table,
       sessionCookieName: config.sessionCookieName,
       proxyTimeoutMs: config.proxyTimeoutMs,
-      admin: createAdminApi(supervisor, stats),
+      admin: createAdminApi(supervisor, stats, redis),
     });
     routerPort = await router.listen(config.port, config.host);
     saveState();

@@ -9,8 +9,8 @@ export interface SupervisorOptions {
   instances: number;
   entry: string;
   logDir: string;
-  /** Environment every instance shares (REDIS_URL, SESSION_SECRET...). */
-  env: Record<string, string>;
+  /** Environment every instance shares (where Redis is, SESSION_SECRET...); undefined unsets a variable. */
+  env: Record<string, string | undefined>;
   startTimeoutMs: number;
   stopTimeoutMs: number;
   restartDelayMs: number;
