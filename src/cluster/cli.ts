@@ -6,13 +6,16 @@
  *   stop ID              SIGTERM an instance (it drains and is replaced)
  *   restart [--rolling]  new instances for all (at once, or one at a time)
  *   scale N              run N instances (scaling down drains first)
+ *   redis                the Redis nodes and the role each says it has
+ *   redis-kill ID        SIGKILL a Redis node (a crash: watch the failover)
+ *   redis-start ID       start a killed Redis node again
  *
  * The router is --url URL, else ROUTER_URL, else the one of the cluster that
  * `npm start` runs from this folder (its port is in DATA_DIR/cluster.json).
  */
 import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import type { InstanceInfo } from "./admin-contract.ts";
+import type { InstanceInfo, RedisNodeInfo, RedisStats } from "./admin-contract.ts";
 import { readState, stateFilePath } from "./state-file.ts";
 
 const USAGE = `usage: npm run cluster -- <command> [--url URL]
@@ -23,6 +26,9 @@ commands:
   stop ID              SIGTERM an instance (it drains, and a new one takes its place)
   restart [--rolling]  replace every instance, all at once or one at a time
   scale N              run N instances; scaling down drains the ones that go
+  redis                list the Redis nodes and the role each one says it has
+  redis-kill ID        SIGKILL a Redis node (a crash: the Sentinels or the Cluster fail over)
+  redis-start ID       start a killed Redis node again, on its port (it rejoins as a replica)
 
 The cluster is found at --url, else ROUTER_URL, else from the state file of the
 cluster that npm start runs from this folder (DATA_DIR/cluster.json, DATA_DIR
@@ -142,6 +148,23 @@ function table(instances: InstanceInfo[]): string {
       ago(i.startedAt),
     ]);
   }
+  return columns(rows);
+}
+
+/** The Redis topology in a line, then a node a row; a replica names the port it follows. */
+function redisText(stats: RedisStats): string {
+  if (stats.nodes.length === 0) {
+    return `${stats.describe}\n(not the cluster's own Redis: it has no nodes to show)`;
+  }
+  const rows = [["ID", "ROLE", "PORT", "PID", "UP", "FOLLOWS"]];
+  for (const n of stats.nodes) {
+    const follows = n.masterPort === undefined ? "" : String(n.masterPort);
+    rows.push([n.id, n.role, String(n.port), String(n.pid ?? ""), n.up ? "yes" : "no", follows]);
+  }
+  return `${stats.describe}\n\n${columns(rows)}`;
+}
+
+function columns(rows: string[][]): string {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length))) ?? [];
   return rows
     .map((r) =>
@@ -213,6 +236,28 @@ async function main(): Promise<void> {
         usage("scale needs a whole number of instances");
       const instances = (await call(base, "POST", "/scale", { instances: n })) as InstanceInfo[];
       process.stdout.write(`${table(instances.filter((i) => i.state !== "exited"))}\n`);
+      return;
+    }
+    case "redis": {
+      if (argument !== undefined) usage(`redis takes no argument (did you mean redis-kill?)`);
+      const stats = (await call(base, "GET", "/redis")) as RedisStats;
+      process.stdout.write(`${redisText(stats)}\n`);
+      return;
+    }
+    case "redis-kill":
+    case "redis-start": {
+      const verb = command === "redis-kill" ? "kill" : "start";
+      if (argument === undefined) usage(`${command} needs a Redis node id (see: redis)`);
+      const node = (await call(
+        base,
+        "POST",
+        `/redis/${encodeURIComponent(argument)}/${verb}`,
+      )) as RedisNodeInfo;
+      const what =
+        verb === "kill"
+          ? "killed; see the failover with: npm run cluster -- redis"
+          : `started again (pid ${node.pid ?? "?"}); it rejoins as the topology says`;
+      process.stdout.write(`${node.id} ${what}\n`);
       return;
     }
     default:
