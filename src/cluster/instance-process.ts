@@ -31,6 +31,8 @@ export interface InstanceSpawnOptions {
   entry: string;
   logDir: string;
   env: Record<string, string | undefined>;
+  /** Gets every line the instance writes on stdout (its JSON log), besides its log file. */
+  onLogLine?: (line: string) => void;
 }
 
 /** A short id that is new for every start: `i-` and 6 hex digits. */
@@ -86,6 +88,15 @@ export class InstanceProcess {
     child.on("error", () => {});
     const log = new OutputLog(join(options.logDir, `${id}.log`));
     log.attach(child);
+    const onLogLine = options.onLogLine;
+    if (onLogLine !== undefined) {
+      let partial = "";
+      child.stdout?.on("data", (chunk: Buffer) => {
+        const lines = (partial + chunk.toString("utf8")).split("\n");
+        partial = lines.pop() ?? "";
+        for (const line of lines) onLogLine(line);
+      });
+    }
     return new InstanceProcess(id, options.port, child, log);
   }
 

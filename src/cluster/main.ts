@@ -3,6 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join, relative } from "node:path";
 import { BackendTable, createRouter, type Router } from "../router/index.ts";
+import { prettyLogLine } from "../server/logger.ts";
 import { createAdminApi } from "./admin-api.ts";
 import { ClusterConfigError, loadClusterConfig } from "./config.ts";
 import { RedisNotFoundError } from "./redis/local-redis.ts";
@@ -215,6 +216,14 @@ async function main(): Promise<void> {
       stopTimeoutMs: config.stopTimeoutMs,
       restartDelayMs: config.restartDelayMs,
       report: print,
+      // In a terminal, an instance's warnings and errors show up where a person looks, readable;
+      // every line stays in its JSON log file (and piped output stays plain, for scripts).
+      onLogLine: process.stdout.isTTY
+        ? (id, line) => {
+            const pretty = prettyLogLine(line);
+            if (pretty !== undefined) print(`instance  ${id}  ${pretty}`);
+          }
+        : undefined,
     });
     supervisor.on("change", saveState);
     await supervisor.start();
