@@ -32,6 +32,9 @@ interface Member {
   busy: boolean;
 }
 
+/** How often the nodes are asked their roles in the background. */
+const REFRESH_MS = 1000;
+
 /**
  * The Redis processes of the supervisor's own topology, by id: their roles
  * as each node says them (INFO replication), and the kill and start that the
@@ -41,6 +44,7 @@ export class LocalNodes {
   private readonly members: Member[];
   private closed = false;
   private refreshing: Promise<void> | undefined;
+  private readonly refresher: NodeJS.Timeout;
 
   constructor(
     nodes: ReadonlyArray<{ process: NodeProcess; role: RedisRole }>,
@@ -54,6 +58,9 @@ export class LocalNodes {
       masterPort: undefined,
       busy: false,
     }));
+    // Keeps known() current for a reader that cannot wait (the dashboard's stats poller).
+    this.refresher = setInterval(() => void this.list(), REFRESH_MS);
+    this.refresher.unref();
   }
 
   /** Pids of the processes running now. */
@@ -72,7 +79,7 @@ export class LocalNodes {
     return this.members.map((member) => this.info(member));
   }
 
-  /** The nodes with their last known roles, without asking them (for the banner). */
+  /** The nodes with the roles they said at most a second ago, without asking them now. */
   known(): RedisNodeInfo[] {
     return this.members.map((member) => this.info(member));
   }
@@ -116,6 +123,7 @@ export class LocalNodes {
   /** From now on, kill and start are refused: the cluster is stopping. */
   close(): void {
     this.closed = true;
+    clearInterval(this.refresher);
   }
 
   private find(id: string): Member {

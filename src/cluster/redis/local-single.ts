@@ -46,6 +46,10 @@ export class SingleRedis implements LocalRedis {
     return { topology: this.topology, describe: this.describe, nodes: await this.nodes.list() };
   }
 
+  snapshot(): RedisStats {
+    return { topology: this.topology, describe: this.describe, nodes: this.nodes.known() };
+  }
+
   kill(id: string): Promise<RedisNodeInfo> {
     return this.nodes.kill(id);
   }

@@ -23,6 +23,11 @@ export interface LocalRedis {
   pids(): number[];
   /** `GET /_cluster/redis`: every node with the role it says it has now. */
   stats(): Promise<RedisStats>;
+  /**
+   * The same without waiting: the roles the nodes said at most a second ago
+   * (they are asked in the background), for a poller that reads synchronously.
+   */
+  snapshot(): RedisStats;
   /** SIGKILL one node (a crash). */
   kill(id: string): Promise<RedisNodeInfo>;
   /** Start a killed node again, on its port and with its data. */
@@ -72,6 +77,10 @@ export class ExternalRedis implements LocalRedis {
   }
 
   async stats(): Promise<RedisStats> {
+    return this.snapshot();
+  }
+
+  snapshot(): RedisStats {
     return { topology: this.topology, describe: this.describe, nodes: [] };
   }
 
