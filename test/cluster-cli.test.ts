@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { TestCluster } from "./helpers/cluster.ts";
+import { registeredUser } from "./helpers/users.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const run = promisify(execFile);
@@ -48,6 +49,49 @@ describe("the cluster CLI finds the running cluster by itself", () => {
     await cluster.waitForInstances((list) =>
       list.some((i) => i.state === "running" && i.id !== only.id),
     );
+  });
+
+  test("redis lists the node; redis-kill and redis-start crash and revive it with its data", async () => {
+    if (cluster === undefined) throw new Error("no cluster");
+    const env = { DATA_DIR: cluster.dataDir };
+    const user = await registeredUser(cluster.url);
+    const registeredAt = Date.now();
+    const [only] = (await cluster.redis()).nodes;
+    assert.ok(only !== undefined);
+    const list = await cli(ROOT, env, "redis");
+    assert.match(list.stdout, /^redis:\/\/127\.0\.0\.1:\d+/);
+    assert.match(
+      list.stdout,
+      new RegExp(`^${only.id}\\s+master\\s+${only.port}\\s+${only.pid}\\s+yes`, "m"),
+    );
+
+    // Redis writes its append-only file to disk once a second: a crash loses at most that.
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, registeredAt + 1500 - Date.now())),
+    );
+    const kill = await cli(ROOT, env, "redis-kill", only.id);
+    assert.match(kill.stdout, new RegExp(`${only.id} killed`));
+    assert.match(
+      (await cli(ROOT, env, "redis")).stdout,
+      new RegExp(`^${only.id}\\s+master\\s+${only.port}\\s+no`, "m"),
+    );
+    await assert.rejects(
+      cli(ROOT, env, "redis-kill", only.id),
+      (error: { code?: number; stderr?: string }) => {
+        assert.equal(error.code, 1);
+        assert.match(error.stderr ?? "", /HTTP 409: .* is not running/);
+        return true;
+      },
+    );
+    const start = await cli(ROOT, env, "redis-start", only.id);
+    assert.match(start.stdout, new RegExp(`${only.id} started again \\(pid \\d+\\)`));
+    // The append-only file brought the session back: the user is still logged in.
+    const deadline = Date.now() + 15_000;
+    while ((await user.http.session().catch(() => undefined)) === undefined) {
+      assert.ok(Date.now() < deadline, "the session is back within 15 s");
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await assert.rejects(cli(ROOT, env, "redis-start", "redis-1"), /no Redis node redis-1/);
   });
 
   test("the default DATA_DIR is .data in the folder it is run from", async () => {

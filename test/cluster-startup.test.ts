@@ -36,6 +36,21 @@ describe("npm start with REDIS_URL", () => {
       await client.close();
     }
 
+    // The admin API shows the given Redis, and will not kill what is not the supervisor's.
+    assert.deepEqual(await cluster.redis(), {
+      topology: "external",
+      describe: redis.url,
+      nodes: [],
+    });
+    const kill = await fetch(`${cluster.url}/_cluster/redis/redis-${redis.port}/kill`, {
+      method: "POST",
+    });
+    assert.equal(kill.status, 400);
+    assert.deepEqual(
+      ((await kill.json()) as { error: { code: string } }).error.code,
+      "invalid_input",
+    );
+
     assert.deepEqual(await cluster.stop(), []);
     assert.equal(cluster.exit?.code, 0);
     assert.ok(await portOpen(redis.port), "the given Redis is not the supervisor's to stop");

@@ -52,6 +52,13 @@ describe("npm start: its own Redis, three instances, the router", () => {
     );
     assert.ok(lines.includes(`Switchboard is running: open http://localhost:${cluster.port}`));
     assert.equal((await cluster.running()).length, 3);
+    const redis = await cluster.redis();
+    assert.equal(redis.topology, "single");
+    assert.match(redis.describe, /^redis:\/\/127\.0\.0\.1:\d+$/);
+    assert.deepEqual(
+      redis.nodes.map((n) => [n.role, n.up, n.pid]),
+      [["master", true, cluster.statePids().at(-1)]],
+    );
   });
 
   test("spreads new clients over all three instances", async () => {

@@ -4,6 +4,7 @@ import { createClient } from "redis";
 import type { JoinResult, Result } from "../src/protocol/index.ts";
 import { loadConfig } from "../src/server/config.ts";
 import { configSummary, redactUrl } from "../src/server/config-summary.ts";
+import { prettyLogLine } from "../src/server/logger.ts";
 import { TestInstance } from "./helpers/instance.ts";
 import { TestRedis } from "./helpers/redis-server.ts";
 import { PASSWORD, rawSocket, registeredUser, socketReady, uniqueName } from "./helpers/users.ts";
@@ -121,4 +122,36 @@ test("requests carry the load balancer's request id; socket events name the user
   ]) {
     assert.equal(text.includes(secret), false, "a secret in the logs");
   }
+});
+
+test("in a terminal, the same lines read as text: level, message, fields; still no secret", async () => {
+  await waitForLine((l) => l.msg === "configuration");
+  const raw = instance.logs.join("").split("\n");
+  const pretty = raw.map((line) => prettyLogLine(line, 0)).filter((l) => l !== undefined);
+  assert.equal(pretty.length, lines().length, "every JSON line has a readable form");
+  const config = pretty.find((l) => / INFO {2}configuration /.test(l));
+  assert.ok(config, "the configuration line, as text");
+  assert.match(config, /^\d\d:\d\d:\d\d INFO {2}configuration config=\{/);
+  assert.doesNotMatch(config, /instance=|hostname=|pid=/, "what every line has is left out");
+  const joined = pretty.join("\n");
+  for (const secret of [SESSION_SECRET, REDIS_PASSWORD, METRICS_TOKEN, PASSWORD]) {
+    assert.equal(joined.includes(secret), false, "a secret in the readable lines");
+  }
+  // The supervisor's default: warnings and up only; an error shows its message, not its stack.
+  assert.equal(prettyLogLine(JSON.stringify({ level: 30, time: 0, msg: "quiet" })), undefined);
+  assert.equal(prettyLogLine("not json"), undefined);
+  const warn = prettyLogLine(
+    JSON.stringify({
+      level: 50,
+      time: Date.UTC(2026, 0, 1, 12, 4, 5),
+      msg: "redis lost",
+      err: { type: "Error", message: "connect ECONNREFUSED", stack: "Error: at x.ts:1" },
+      room: "lobby",
+      note: "two words",
+    }),
+  );
+  assert.match(
+    warn ?? "",
+    /^\d\d:\d\d:\d\d ERROR redis lost err="Error: connect ECONNREFUSED" room=lobby note="two words"$/,
+  );
 });

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { InstanceInfo, RedisStats } from "../../src/cluster/admin-contract.ts";
 import {
   endPidsWithThisProcess,
   freePort,
@@ -16,20 +17,19 @@ import {
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** An instance as GET /_cluster/instances lists it. */
-export interface ClusterInstance {
-  id: string;
-  port: number;
-  pid: number;
-  state: "starting" | "running" | "draining" | "exited";
-  startedAt: string;
-  sockets: number;
-}
+/**
+ * An instance as GET /_cluster/instances lists it, with the pid it always
+ * has once spawned (the harness measures and kills by pid; an entry whose
+ * spawn failed has none and is left out by `instances()`).
+ */
+export type ClusterInstance = InstanceInfo & { pid: number };
 
 export interface ClusterOptions {
   instances?: number;
   /** Extra environment (REDIS_URL, PATH...); the cluster's PORT and DATA_DIR are set here. */
   env?: Record<string, string>;
+  /** Command-line arguments, as after `npm start --` (e.g. `--redis-sentinel`). */
+  args?: string[];
   /** How long to wait for "Switchboard is running". @default 60000 */
   readyTimeoutMs?: number;
 }
@@ -90,7 +90,8 @@ export class ClusterProcess {
   static async spawn(options: ClusterOptions = {}): Promise<ClusterProcess> {
     const port = await freePort();
     const dataDir = await mkdtemp(join(tmpdir(), "sb-cluster-"));
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cluster/main.ts"], {
+    const main = ["--import", "tsx", "src/cluster/main.ts", ...(options.args ?? [])];
+    const child = spawn(process.execPath, main, {
       cwd: ROOT,
       env: {
         ...process.env,
@@ -144,12 +145,21 @@ export class ClusterProcess {
   }
 
   async instances(): Promise<ClusterInstance[]> {
-    const list = (await this.admin("GET", "/instances")) as ClusterInstance[];
-    for (const instance of list) {
-      if (instance.pid !== undefined) this.seenPids.add(instance.pid);
-      this.seenPorts.add(instance.port);
-    }
+    const all = (await this.admin("GET", "/instances")) as InstanceInfo[];
+    const list = all.filter((instance): instance is ClusterInstance => instance.pid !== undefined);
+    for (const instance of all) this.seenPorts.add(instance.port);
+    for (const instance of list) this.seenPids.add(instance.pid);
     return list;
+  }
+
+  /** `GET /_cluster/redis`: the Redis nodes with the roles they say they have. */
+  async redis(): Promise<RedisStats> {
+    const stats = (await this.admin("GET", "/redis")) as RedisStats;
+    for (const node of stats.nodes) {
+      if (node.pid !== undefined) this.seenPids.add(node.pid);
+      this.seenPorts.add(node.port);
+    }
+    return stats;
   }
 
   async running(): Promise<ClusterInstance[]> {
@@ -188,11 +198,13 @@ export class ClusterProcess {
     try {
       const state = JSON.parse(readFileSync(join(this.dataDir, "cluster.json"), "utf8")) as {
         redisPid?: number;
+        redisPids?: number[];
         instancePids?: number[];
       };
       return [
         ...(state.instancePids ?? []),
         ...(state.redisPid === undefined ? [] : [state.redisPid]),
+        ...(state.redisPids ?? []),
       ];
     } catch {
       return [];

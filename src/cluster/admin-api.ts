@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { type AdminHandler, RouterErrorCode, sendError } from "../router/index.ts";
 import { serveDashboard } from "./dashboard.ts";
+import type { LocalRedis } from "./redis/local-topology.ts";
 import type { StatsPoller } from "./stats.ts";
 import { OperationError, type Supervisor } from "./supervisor.ts";
 
@@ -70,10 +71,14 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
  * - `POST /_cluster/instances/:id/stop`  SIGTERM (a drain; replaced at once)
  * - `POST /_cluster/restart`             `{"strategy": "all" | "rolling"}`
  * - `POST /_cluster/scale`               `{"instances": n}`
+ * - `GET  /_cluster/redis`               the Redis nodes and their roles (RedisStats)
+ * - `POST /_cluster/redis/:id/kill`      SIGKILL a Redis node (a crash: watch the failover)
+ * - `POST /_cluster/redis/:id/start`     start a killed node again, on its port and data
  */
 export function createAdminApi(
   supervisor: Supervisor,
   stats: StatsPoller,
+  redis: LocalRedis,
   prefix = "/_cluster",
 ): AdminHandler {
   return async (req, res) => {
@@ -85,6 +90,7 @@ export function createAdminApi(
         if (serveDashboard(path, req, res)) return;
         if (path === "/instances") return sendJson(res, 200, supervisor.list());
         if (path === "/stats") return sendJson(res, 200, stats.snapshot());
+        if (path === "/redis") return sendJson(res, 200, await redis.stats());
       }
       if (method === "POST") {
         const action = /^\/instances\/([A-Za-z0-9_.-]{1,64})\/(kill|stop)$/.exec(path);
@@ -93,6 +99,13 @@ export function createAdminApi(
           await readJson(req);
           const info = verb === "kill" ? supervisor.kill(id) : supervisor.stop(id);
           return sendJson(res, 202, info);
+        }
+        const redisAction = /^\/redis\/([A-Za-z0-9_.-]{1,64})\/(kill|start)$/.exec(path);
+        if (redisAction !== null) {
+          const [, id = "", verb] = redisAction;
+          await readJson(req);
+          if (verb === "kill") return sendJson(res, 202, await redis.kill(id));
+          return sendJson(res, 200, await redis.start(id));
         }
         if (path === "/restart") {
           const { strategy } = parse(restartBody, await readJson(req));
@@ -111,7 +124,7 @@ export function createAdminApi(
         const code =
           error.status === 404
             ? RouterErrorCode.NotFound
-            : error.status === 400
+            : error.status === 400 || error.status === 409
               ? RouterErrorCode.InvalidInput
               : error.status === 503
                 ? RouterErrorCode.Unavailable

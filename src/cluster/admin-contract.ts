@@ -67,7 +67,7 @@ export interface RouterStats {
   connections: number;
   /** Requests answered per second, over the last poll interval. */
   requestsPerSecond: number;
-  /** Answers the router itself gave because no instance could take the request (502/503). */
+  /** Answers the router itself gave because no instance could take the request or answered in time (502/503/504). */
   errors: number;
 }
 

@@ -6,12 +6,16 @@
  *   stop ID              SIGTERM an instance (it drains and is replaced)
  *   restart [--rolling]  new instances for all (at once, or one at a time)
  *   scale N              run N instances (scaling down drains first)
+ *   redis                the Redis nodes and the role each says it has
+ *   redis-kill ID        SIGKILL a Redis node (a crash: watch the failover)
+ *   redis-start ID       start a killed Redis node again
  *
  * The router is --url URL, else ROUTER_URL, else the one of the cluster that
  * `npm start` runs from this folder (its port is in DATA_DIR/cluster.json).
  */
 import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import type { InstanceInfo, RedisNodeInfo, RedisStats } from "./admin-contract.ts";
 import { readState, stateFilePath } from "./state-file.ts";
 
 const USAGE = `usage: npm run cluster -- <command> [--url URL]
@@ -22,21 +26,13 @@ commands:
   stop ID              SIGTERM an instance (it drains, and a new one takes its place)
   restart [--rolling]  replace every instance, all at once or one at a time
   scale N              run N instances; scaling down drains the ones that go
+  redis                list the Redis nodes and the role each one says it has
+  redis-kill ID        SIGKILL a Redis node (a crash: the Sentinels or the Cluster fail over)
+  redis-start ID       start a killed Redis node again, on its port (it rejoins as a replica)
 
 The cluster is found at --url, else ROUTER_URL, else from the state file of the
 cluster that npm start runs from this folder (DATA_DIR/cluster.json, DATA_DIR
 defaulting to .data).`;
-
-interface Instance {
-  id: string;
-  port: number;
-  pid?: number;
-  state: string;
-  startedAt: string;
-  sockets: number;
-  exit?: string;
-  exitedAt?: string;
-}
 
 class CliError extends Error {}
 
@@ -123,7 +119,7 @@ function ago(iso: string): string {
 const EXITED_SHOWN = 5;
 
 /** The live instances as a table, then the few that exited lately on one line each. */
-function statusText(instances: Instance[]): string {
+function statusText(instances: InstanceInfo[]): string {
   const live = instances.filter((i) => i.state !== "exited");
   const gone = instances
     .filter((i) => i.state === "exited")
@@ -140,7 +136,7 @@ function statusText(instances: Instance[]): string {
   return lines.join("\n");
 }
 
-function table(instances: Instance[]): string {
+function table(instances: InstanceInfo[]): string {
   const rows = [["ID", "STATE", "PORT", "PID", "SOCKETS", "UP"]];
   for (const i of instances) {
     rows.push([
@@ -152,6 +148,23 @@ function table(instances: Instance[]): string {
       ago(i.startedAt),
     ]);
   }
+  return columns(rows);
+}
+
+/** The Redis topology in a line, then a node a row; a replica names the port it follows. */
+function redisText(stats: RedisStats): string {
+  if (stats.nodes.length === 0) {
+    return `${stats.describe}\n(not the cluster's own Redis: it has no nodes to show)`;
+  }
+  const rows = [["ID", "ROLE", "PORT", "PID", "UP", "FOLLOWS"]];
+  for (const n of stats.nodes) {
+    const follows = n.masterPort === undefined ? "" : String(n.masterPort);
+    rows.push([n.id, n.role, String(n.port), String(n.pid ?? ""), n.up ? "yes" : "no", follows]);
+  }
+  return `${stats.describe}\n\n${columns(rows)}`;
+}
+
+function columns(rows: string[][]): string {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length))) ?? [];
   return rows
     .map((r) =>
@@ -189,7 +202,7 @@ async function main(): Promise<void> {
   switch (command) {
     case "status":
     case undefined: {
-      const instances = (await call(base, "GET", "/instances")) as Instance[];
+      const instances = (await call(base, "GET", "/instances")) as InstanceInfo[];
       process.stdout.write(`${statusText(instances)}\n`);
       return;
     }
@@ -200,7 +213,7 @@ async function main(): Promise<void> {
         base,
         "POST",
         `/instances/${encodeURIComponent(argument)}/${command}`,
-      )) as Instance;
+      )) as InstanceInfo;
       const what =
         command === "kill"
           ? "killed; a new instance replaces it shortly"
@@ -213,7 +226,7 @@ async function main(): Promise<void> {
       process.stdout.write(
         `restarting ${strategy === "all" ? "all instances at once" : "one instance at a time"}…\n`,
       );
-      const instances = (await call(base, "POST", "/restart", { strategy })) as Instance[];
+      const instances = (await call(base, "POST", "/restart", { strategy })) as InstanceInfo[];
       process.stdout.write(`${table(instances.filter((i) => i.state !== "exited"))}\n`);
       return;
     }
@@ -221,8 +234,30 @@ async function main(): Promise<void> {
       const n = Number(argument);
       if (argument === undefined || !Number.isInteger(n))
         usage("scale needs a whole number of instances");
-      const instances = (await call(base, "POST", "/scale", { instances: n })) as Instance[];
+      const instances = (await call(base, "POST", "/scale", { instances: n })) as InstanceInfo[];
       process.stdout.write(`${table(instances.filter((i) => i.state !== "exited"))}\n`);
+      return;
+    }
+    case "redis": {
+      if (argument !== undefined) usage(`redis takes no argument (did you mean redis-kill?)`);
+      const stats = (await call(base, "GET", "/redis")) as RedisStats;
+      process.stdout.write(`${redisText(stats)}\n`);
+      return;
+    }
+    case "redis-kill":
+    case "redis-start": {
+      const verb = command === "redis-kill" ? "kill" : "start";
+      if (argument === undefined) usage(`${command} needs a Redis node id (see: redis)`);
+      const node = (await call(
+        base,
+        "POST",
+        `/redis/${encodeURIComponent(argument)}/${verb}`,
+      )) as RedisNodeInfo;
+      const what =
+        verb === "kill"
+          ? "killed; see the failover with: npm run cluster -- redis"
+          : `started again (pid ${node.pid ?? "?"}); it rejoins as the topology says`;
+      process.stdout.write(`${node.id} ${what}\n`);
       return;
     }
     default:

@@ -1,37 +1,73 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { z } from "zod";
-import { integer } from "../server/config.ts";
+import {
+  configProblems,
+  type EnvSettings,
+  fromEnv,
+  integer,
+  optionalInteger,
+  readEnv,
+  sharedEnv,
+} from "../config/env.ts";
 
 /** The repository root: instances run from here, so that `--import tsx` resolves. */
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Scale limit: more instances than this on one machine is a typo, not a plan. */
+export const MAX_INSTANCES = 32;
+
+/** The Redis the supervisor runs when no REDIS_URL is given. */
+export type LocalTopology = "single" | "sentinel" | "cluster";
 
 /**
  * Every setting of the supervisor (`npm start`), read once from the
  * environment. Instances get the rest of the environment as it is (LOG_LEVEL,
  * NODE_ENV...), plus the settings below that concern them.
  */
-export interface ClusterConfig {
+const options = {
   /** Port of the router, the one to open in a browser. @default 3000 (PORT) */
-  port: number;
+  port: sharedEnv.port,
   /** Address the router listens on. @default all interfaces (HOST) */
-  host: string | undefined;
+  host: sharedEnv.host,
   /** Instances to run. @default 3 (INSTANCES) */
-  instances: number;
-  /** Used as it is when set; otherwise the supervisor runs its own redis-server. (REDIS_URL) */
-  redisUrl: string | undefined;
+  instances: fromEnv("INSTANCES", integer("INSTANCES", 3, 1, MAX_INSTANCES)),
+  /** Used as it is when set; otherwise the supervisor runs its own Redis. (REDIS_URL) */
+  redisUrl: sharedEnv.redisUrl,
+  /**
+   * The Redis the supervisor runs when REDIS_URL is not set: one
+   * redis-server, a master and a replica behind three Sentinels, or a
+   * Redis Cluster of three masters with a replica each. `--redis-sentinel`
+   * and `--redis-cluster` choose the same. @default "single" (REDIS_TOPOLOGY)
+   */
+  redisTopology: fromEnv(
+    "REDIS_TOPOLOGY",
+    z
+      .enum(["single", "sentinel", "cluster"], {
+        error: "REDIS_TOPOLOGY must be single, sentinel or cluster",
+      })
+      .default("single"),
+  ),
   /** Shared by every instance; when unset, one is generated once and kept in DATA_DIR. (SESSION_SECRET) */
-  sessionSecret: string | undefined;
+  sessionSecret: sharedEnv.sessionSecret,
   /** @default "JSESSIONID" (SESSION_COOKIE_NAME) */
-  sessionCookieName: string;
-  /** Redis data, logs and the generated secret, relative to the working directory. @default ".data" (DATA_DIR) */
-  dataDir: string;
+  sessionCookieName: sharedEnv.sessionCookieName,
+  /** Redis data, logs and the generated secret, resolved from the working directory. @default ".data" (DATA_DIR) */
+  dataDir: fromEnv(
+    "DATA_DIR",
+    z
+      .string()
+      .min(1)
+      .default(".data")
+      .transform((dir) => resolve(dir)),
+  ),
   /** How long an instance drains on SIGTERM; passed to the instances. @default 10000 (DRAIN_TIMEOUT_MS) */
-  drainTimeoutMs: number;
-  /** After SIGTERM, how long before SIGKILL. @default DRAIN_TIMEOUT_MS + 5000 (STOP_TIMEOUT_MS) */
-  stopTimeoutMs: number;
+  drainTimeoutMs: sharedEnv.drainTimeoutMs,
+  /** STOP_TIMEOUT_MS as given; `ClusterConfig.stopTimeoutMs` is the one used. */
+  stopTimeoutMs: fromEnv("STOP_TIMEOUT_MS", optionalInteger("STOP_TIMEOUT_MS", 100, 900_000)),
   /** How long a new instance has to answer /healthz. @default 30000 (START_TIMEOUT_MS) */
-  startTimeoutMs: number;
+  startTimeoutMs: fromEnv("START_TIMEOUT_MS", integer("START_TIMEOUT_MS", 30_000, 1000, 600_000)),
   /**
    * Delay before a crashed instance is replaced while others are running;
    * doubles while replacements keep failing. Long enough for the crashed
@@ -39,78 +75,74 @@ export interface ClusterConfig {
    * which on a small machine would slow their reconnection. The last
    * instance is replaced at once. @default 5000 (RESTART_DELAY_MS)
    */
-  restartDelayMs: number;
+  restartDelayMs: fromEnv("RESTART_DELAY_MS", integer("RESTART_DELAY_MS", 5000, 0, 60_000)),
   /**
    * The script each instance runs, relative to the repository: the build that
    * `npm start` makes first, or a TypeScript file (run through tsx).
    * @default "dist/server/main.js" (INSTANCE_ENTRY)
    */
-  instanceEntry: string;
+  instanceEntry: fromEnv("INSTANCE_ENTRY", z.string().min(1).default("dist/server/main.js")),
   /** How long the router waits for an instance to start answering. @default 60000 (PROXY_TIMEOUT_MS) */
-  proxyTimeoutMs: number;
+  proxyTimeoutMs: fromEnv("PROXY_TIMEOUT_MS", integer("PROXY_TIMEOUT_MS", 60_000, 1000, 3_600_000)),
+};
+
+export interface ClusterConfig extends Omit<EnvSettings<typeof options>, "stopTimeoutMs"> {
+  /** After SIGTERM, how long before SIGKILL. @default DRAIN_TIMEOUT_MS + 5000 (STOP_TIMEOUT_MS) */
+  stopTimeoutMs: number;
 }
-
-/** Scale limit: more instances than this on one machine is a typo, not a plan. */
-export const MAX_INSTANCES = 32;
-
-const envSchema = z.object({
-  PORT: integer("PORT", 3000, 0, 65535),
-  HOST: z.string().min(1).optional(),
-  INSTANCES: integer("INSTANCES", 3, 1, MAX_INSTANCES),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, "REDIS_URL must start with redis:// or rediss://")
-    .optional(),
-  SESSION_SECRET: z.string().min(16, "SESSION_SECRET must be at least 16 characters").optional(),
-  SESSION_COOKIE_NAME: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/, "SESSION_COOKIE_NAME must be a plain cookie name")
-    .default("JSESSIONID"),
-  DATA_DIR: z.string().min(1).default(".data"),
-  DRAIN_TIMEOUT_MS: integer("DRAIN_TIMEOUT_MS", 10_000, 0, 600_000),
-  STOP_TIMEOUT_MS: z.coerce
-    .number({ error: "STOP_TIMEOUT_MS must be a number" })
-    .int("STOP_TIMEOUT_MS must be an integer")
-    .min(100, "STOP_TIMEOUT_MS must be at least 100")
-    .max(900_000, "STOP_TIMEOUT_MS must be at most 900000")
-    .optional(),
-  START_TIMEOUT_MS: integer("START_TIMEOUT_MS", 30_000, 1000, 600_000),
-  RESTART_DELAY_MS: integer("RESTART_DELAY_MS", 5000, 0, 60_000),
-  INSTANCE_ENTRY: z.string().min(1).default("dist/server/main.js"),
-  PROXY_TIMEOUT_MS: integer("PROXY_TIMEOUT_MS", 60_000, 1000, 3_600_000),
-});
 
 export class ClusterConfigError extends Error {
   override name = "ClusterConfigError";
 }
 
-function blankToUndefined(env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env))
-    if (value !== undefined && value !== "") out[key] = value;
-  return out;
+/** `npm start -- --redis-sentinel` or `-- --redis-cluster`: the topology, when a flag names one. */
+function topologyFlag(args: readonly string[]): LocalTopology | undefined {
+  let values: { "redis-sentinel"?: boolean; "redis-cluster"?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: { "redis-sentinel": { type: "boolean" }, "redis-cluster": { type: "boolean" } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ClusterConfigError(
+      configProblems([`${reason} (the options are --redis-sentinel and --redis-cluster)`]),
+    );
+  }
+  const sentinel = values["redis-sentinel"] === true;
+  const cluster = values["redis-cluster"] === true;
+  if (sentinel && cluster) {
+    throw new ClusterConfigError(configProblems(["choose --redis-sentinel or --redis-cluster"]));
+  }
+  return sentinel ? "sentinel" : cluster ? "cluster" : undefined;
 }
 
-export function loadClusterConfig(env: NodeJS.ProcessEnv = process.env): ClusterConfig {
-  const parsed = envSchema.safeParse(blankToUndefined(env));
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  - ${issue.message}`);
-    throw new ClusterConfigError(`invalid configuration:\n${lines.join("\n")}`);
+/**
+ * Reads the environment and the command line (`args`: what follows
+ * `npm start --`); a flag wins over REDIS_TOPOLOGY.
+ */
+export function loadClusterConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  args: readonly string[] = process.argv.slice(2),
+): ClusterConfig {
+  const flag = topologyFlag(args);
+  const settings = readEnv(options, env, (message) => new ClusterConfigError(message), {
+    blankIsUnset: true,
+  });
+  const redisTopology = flag ?? settings.redisTopology;
+  if (settings.redisUrl !== undefined && redisTopology !== "single") {
+    const asked = flag === undefined ? `REDIS_TOPOLOGY=${redisTopology}` : `--redis-${flag}`;
+    throw new ClusterConfigError(
+      configProblems([
+        `${asked} starts a Redis of its own, and REDIS_URL names one to use: drop one of them`,
+      ]),
+    );
   }
-  const e = parsed.data;
   return {
-    port: e.PORT,
-    host: e.HOST,
-    instances: e.INSTANCES,
-    redisUrl: e.REDIS_URL,
-    sessionSecret: e.SESSION_SECRET,
-    sessionCookieName: e.SESSION_COOKIE_NAME,
-    dataDir: resolve(e.DATA_DIR),
-    drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
-    stopTimeoutMs: e.STOP_TIMEOUT_MS ?? e.DRAIN_TIMEOUT_MS + 5000,
-    startTimeoutMs: e.START_TIMEOUT_MS,
-    restartDelayMs: e.RESTART_DELAY_MS,
-    instanceEntry: e.INSTANCE_ENTRY,
-    proxyTimeoutMs: e.PROXY_TIMEOUT_MS,
+    ...settings,
+    redisTopology,
+    stopTimeoutMs: settings.stopTimeoutMs ?? settings.drainTimeoutMs + 5000,
   };
 }

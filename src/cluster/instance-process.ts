@@ -12,9 +12,11 @@ import {
   terminate,
   waitUntil,
 } from "../process/index.ts";
+import type { InstanceInfo, InstanceState } from "./admin-contract.ts";
 import { ROOT } from "./config.ts";
 
-export type InstanceState = "starting" | "running" | "draining" | "exited";
+// The admin API's shapes are declared once, in the contract; re-exported for older importers.
+export type { InstanceInfo, InstanceState } from "./admin-contract.ts";
 
 /**
  * Why the supervisor is ending an instance, if it is: an instance that exits
@@ -24,25 +26,13 @@ export type InstanceState = "starting" | "running" | "draining" | "exited";
  */
 export type StopIntent = "none" | "kill" | "stop" | "retire";
 
-/** What the admin API shows of an instance. */
-export interface InstanceInfo {
-  id: string;
-  port: number;
-  pid: number | undefined;
-  state: InstanceState;
-  startedAt: string;
-  sockets: number;
-  /** Messages stored by this instance since it started (from its /healthz). */
-  messages: number;
-  exitedAt?: string;
-  exit?: string;
-}
-
 export interface InstanceSpawnOptions {
   port: number;
   entry: string;
   logDir: string;
-  env: Record<string, string>;
+  env: Record<string, string | undefined>;
+  /** Gets every line the instance writes on stdout (its JSON log), besides its log file. */
+  onLogLine?: (line: string) => void;
 }
 
 /** A short id that is new for every start: `i-` and 6 hex digits. */
@@ -98,6 +88,15 @@ export class InstanceProcess {
     child.on("error", () => {});
     const log = new OutputLog(join(options.logDir, `${id}.log`));
     log.attach(child);
+    const onLogLine = options.onLogLine;
+    if (onLogLine !== undefined) {
+      let partial = "";
+      child.stdout?.on("data", (chunk: Buffer) => {
+        const lines = (partial + chunk.toString("utf8")).split("\n");
+        partial = lines.pop() ?? "";
+        for (const line of lines) onLogLine(line);
+      });
+    }
     return new InstanceProcess(id, options.port, child, log);
   }
 

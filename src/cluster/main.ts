@@ -3,16 +3,20 @@ import { mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join, relative } from "node:path";
 import { BackendTable, createRouter, type Router } from "../router/index.ts";
+import { prettyLogLine } from "../server/logger.ts";
 import { createAdminApi } from "./admin-api.ts";
 import { ClusterConfigError, loadClusterConfig } from "./config.ts";
-import { RedisNotFoundError, RedisProcess } from "./redis/local-redis.ts";
+import { RedisNotFoundError } from "./redis/local-redis.ts";
+import { ExternalRedis, type LocalRedis } from "./redis/local-topology.ts";
+import { startLocalRedis } from "./redis/start-local-redis.ts";
 import { loadOrCreateSessionSecret } from "./session-secret.ts";
 import { removeState, writeState } from "./state-file.ts";
 import { StatsPoller } from "./stats.ts";
 import { Supervisor } from "./supervisor.ts";
 
 /**
- * `npm start`: Redis (unless REDIS_URL is given), INSTANCES chat instances and
+ * `npm start`: Redis (unless REDIS_URL is given: one redis-server, or with
+ * `--redis-sentinel` / `--redis-cluster` a Sentinel set or a Redis Cluster), INSTANCES chat instances and
  * the sticky router on PORT, in that order; SIGINT or SIGTERM stops them in
  * the reverse order and leaves no process behind.
  */
@@ -26,16 +30,6 @@ process.stdout.on("error", () => {});
 process.stderr.on("error", () => {});
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const complain = (line: string) => process.stderr.write(`${line}\n`);
-
-function withoutPassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "(unparsable REDIS_URL)";
-  }
-}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -112,7 +106,7 @@ async function main(): Promise<void> {
   const near = relative(process.cwd(), dataDir);
   const shown = near === "" ? "." : near.startsWith("..") ? dataDir : near;
 
-  let redis: RedisProcess | undefined;
+  let redis: LocalRedis | undefined;
   let supervisor: Supervisor | undefined;
   let stats: StatsPoller | undefined;
   let router: Router | undefined;
@@ -124,7 +118,8 @@ async function main(): Promise<void> {
       supervisorPid: process.pid,
       routerPort,
       routerHost: config.host,
-      redisPid: redis?.pid,
+      redisPid: redis?.topology === "single" ? redis.pids()[0] : undefined,
+      redisPids: redis?.pids() ?? [],
       instancePids: supervisor?.pids() ?? [],
     });
 
@@ -148,7 +143,7 @@ async function main(): Promise<void> {
 
   const killAllNow = () => {
     supervisor?.killAllNow();
-    if (redis !== undefined) redis.child.kill("SIGKILL");
+    redis?.killAllNow();
   };
 
   let firstSignalAt = 0;
@@ -187,19 +182,21 @@ async function main(): Promise<void> {
   try {
     await checkPortFree(config.port, config.host);
     await mkdir(logDir, { recursive: true });
-    let redisUrl: string;
-    if (config.redisUrl !== undefined) {
-      redisUrl = config.redisUrl;
-      print(`redis     using REDIS_URL ${withoutPassword(redisUrl)}`);
-    } else {
-      const started = await RedisProcess.start({ dataDir }, (r) => {
-        redis = r;
-        saveState();
-      });
-      redisUrl = started.url;
-      print(`redis     ${redisUrl} (pid ${started.pid}, data in ${join(shown, "redis")})`);
-    }
+    redis =
+      config.redisUrl !== undefined
+        ? new ExternalRedis(config.redisUrl)
+        : await startLocalRedis({
+            topology: config.redisTopology,
+            dataDir,
+            adopt: (started) => {
+              redis = started;
+              saveState();
+            },
+            events: { onChange: saveState, report: print },
+          });
     if (stopping !== undefined) return;
+    saveState();
+    for (const line of redis.banner(shown)) print(`redis     ${line}`);
 
     const sessionSecret = config.sessionSecret ?? (await loadOrCreateSessionSecret(dataDir));
     const table = new BackendTable();
@@ -208,7 +205,7 @@ async function main(): Promise<void> {
       entry: config.instanceEntry,
       logDir,
       env: {
-        REDIS_URL: redisUrl,
+        ...redis.env,
         SESSION_SECRET: sessionSecret,
         SESSION_COOKIE_NAME: config.sessionCookieName,
         DRAIN_TIMEOUT_MS: String(config.drainTimeoutMs),
@@ -219,17 +216,22 @@ async function main(): Promise<void> {
       stopTimeoutMs: config.stopTimeoutMs,
       restartDelayMs: config.restartDelayMs,
       report: print,
+      // In a terminal, an instance's warnings and errors show up where a person looks, readable;
+      // every line stays in its JSON log file (and piped output stays plain, for scripts).
+      onLogLine: process.stdout.isTTY
+        ? (id, line) => {
+            const pretty = prettyLogLine(line);
+            if (pretty !== undefined) print(`instance  ${id}  ${pretty}`);
+          }
+        : undefined,
     });
     supervisor.on("change", saveState);
     await supervisor.start();
     if (stopping !== undefined) return;
 
+    const local = redis;
     stats = new StatsPoller(supervisor, table, {
-      redis: () => ({
-        topology: config.redisUrl === undefined ? "single" : "external",
-        describe: withoutPassword(redisUrl),
-        nodes: [],
-      }),
+      redis: () => local.snapshot(),
       router: () => router?.figures() ?? { requests: 0, errors: 0, connections: 0 },
     });
     stats.start();
@@ -237,7 +239,7 @@ async function main(): Promise<void> {
       table,
       sessionCookieName: config.sessionCookieName,
       proxyTimeoutMs: config.proxyTimeoutMs,
-      admin: createAdminApi(supervisor, stats),
+      admin: createAdminApi(supervisor, stats, redis),
     });
     routerPort = await router.listen(config.port, config.host);
     saveState();

@@ -12,7 +12,10 @@ export interface ClusterState {
   routerPort: number | undefined;
   /** The router's HOST when one was set (it may listen on that address only). */
   routerHost?: string | undefined;
+  /** The one redis-server's pid (kept for older readers: redisPids has it too). */
   redisPid: number | undefined;
+  /** Every Redis process of the supervisor's own running now (a Sentinel set or a Cluster has several). */
+  redisPids: number[];
   instancePids: number[];
 }
 
@@ -44,13 +47,16 @@ export function readState(dataDir: string): ClusterState | undefined {
       routerPort: typeof data.routerPort === "number" ? data.routerPort : undefined,
       routerHost: typeof data.routerHost === "string" ? data.routerHost : undefined,
       redisPid: typeof data.redisPid === "number" ? data.redisPid : undefined,
-      instancePids: Array.isArray(data.instancePids)
-        ? data.instancePids.filter((pid): pid is number => typeof pid === "number")
-        : [],
+      redisPids: numbers(data.redisPids),
+      instancePids: numbers(data.instancePids),
     };
   } catch {
     return undefined;
   }
+}
+
+function numbers(value: unknown): number[] {
+  return Array.isArray(value) ? value.filter((n): n is number => typeof n === "number") : [];
 }
 
 export function removeState(dataDir: string): void {

@@ -9,13 +9,15 @@ export interface SupervisorOptions {
   instances: number;
   entry: string;
   logDir: string;
-  /** Environment every instance shares (REDIS_URL, SESSION_SECRET...). */
-  env: Record<string, string>;
+  /** Environment every instance shares (where Redis is, SESSION_SECRET...); undefined unsets a variable. */
+  env: Record<string, string | undefined>;
   startTimeoutMs: number;
   stopTimeoutMs: number;
   restartDelayMs: number;
   /** Where the supervisor tells what happens, one line at a time. */
   report: (line: string) => void;
+  /** Gets each line an instance logs (JSON), with the instance's id; for a terminal's echo. */
+  onLogLine?: (id: string, line: string) => void;
 }
 
 export type RestartStrategy = "all" | "rolling";
@@ -238,6 +240,7 @@ export class Supervisor extends EventEmitter<{ change: [] }> {
       entry: this.options.entry,
       logDir: this.options.logDir,
       env: this.options.env,
+      onLogLine: (line) => this.options.onLogLine?.(id, line),
     });
     this.all.push(instance);
     void instance.exited.then(() => this.onExit(instance));

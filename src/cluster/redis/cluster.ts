@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "../../process/index.ts";
-import { RedisNode } from "./node.ts";
+import { RedisNode, type RedisNodeOptions } from "./node.ts";
 
 const run = promisify(execFile);
 
@@ -18,6 +18,8 @@ export class RedisClusterServer {
   private constructor(
     private readonly dir: string,
     readonly nodes: RedisNode[],
+    /** A folder the caller gave is the caller's: close() leaves it. */
+    private readonly ownsDir = true,
   ) {}
 
   /** Ports of every node started (masters and replicas). */
@@ -32,17 +34,26 @@ export class RedisClusterServer {
 
   static async start(
     masters = 3,
-    options: { replicas?: number; nodeTimeoutMs?: number } = {},
+    options: {
+      replicas?: number;
+      nodeTimeoutMs?: number;
+      /** Where the nodes keep their files. @default a new temporary folder */
+      dir?: string;
+      node?: RedisNodeOptions;
+    } = {},
   ): Promise<RedisClusterServer> {
-    const dir = await mkdtemp(join(tmpdir(), "sb-redis-cluster-"));
-    const cluster = new RedisClusterServer(dir, []);
+    const given = options.dir;
+    if (given !== undefined) await mkdir(given, { recursive: true });
+    const dir = given ?? (await mkdtemp(join(tmpdir(), "sb-redis-cluster-")));
+    const cluster = new RedisClusterServer(dir, [], given === undefined);
+    const startNode = (port: number, args: string[]) => RedisNode.start(port, args, options.node);
     const replicas = options.replicas ?? 0;
     try {
       for (let i = 0; i < masters * (1 + replicas); i++) {
         const port = await freePort();
         const nodeDir = join(dir, String(port));
         await mkdir(nodeDir);
-        const node = await RedisNode.start(port, [
+        const node = await startNode(port, [
           "--port",
           String(port),
           "--bind",
@@ -159,6 +170,6 @@ export class RedisClusterServer {
   /** Stops every node and removes the folder. Safe to call twice. */
   async close(): Promise<void> {
     await Promise.all(this.nodes.map((node) => node.stop("SIGKILL")));
-    await rm(this.dir, { recursive: true, force: true });
+    if (this.ownsDir) await rm(this.dir, { recursive: true, force: true });
   }
 }

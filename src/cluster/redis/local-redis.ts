@@ -4,6 +4,7 @@ import { access, mkdir } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import {
   freePort,
+  isAlive,
   OutputLog,
   portAccepts,
   startFailure,
@@ -47,15 +48,22 @@ export async function findRedisServer(path = process.env.PATH ?? ""): Promise<st
 /**
  * The supervisor's own redis-server: loopback only, on a free port, with its
  * data in `<dataDir>/redis` and append-only persistence, so that sessions and
- * history survive a restart of the whole cluster.
+ * history survive a restart of the whole cluster (and a `restart()` after a
+ * kill finds its data again).
  */
 export class RedisProcess {
+  private child: ChildProcess;
+  private log: OutputLog;
+
   private constructor(
-    readonly child: ChildProcess,
+    private readonly binary: string,
+    private readonly args: readonly string[],
+    private readonly logPath: string,
     readonly port: number,
     readonly dir: string,
-    readonly log: OutputLog,
-  ) {}
+  ) {
+    [this.child, this.log] = this.spawn();
+  }
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
@@ -63,6 +71,10 @@ export class RedisProcess {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  get running(): boolean {
+    return isAlive(this.child);
   }
 
   /**
@@ -82,25 +94,45 @@ export class RedisProcess {
     const port = await freePort();
     const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir];
     args.push("--appendonly", "yes", "--daemonize", "no", "--logfile", "");
-    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
-    const log = new OutputLog(join(logs, "redis.log"));
+    const redis = new RedisProcess(binary, args, join(logs, "redis.log"), port, dir);
+    adopt(redis);
+    await redis.waitListening(options.timeoutMs ?? 10_000);
+    return redis;
+  }
+
+  /** After a kill: the same server again, on its port and with its data. */
+  async restart(timeoutMs = 10_000): Promise<void> {
+    if (this.running) throw new Error(`redis-server on port ${this.port} is running`);
+    [this.child, this.log] = this.spawn();
+    await this.waitListening(timeoutMs);
+  }
+
+  /** SIGTERM (Redis flushes its append-only file), SIGKILL after the bound; or SIGKILL, a crash. */
+  async stop(signal: NodeJS.Signals = "SIGTERM", boundMs = 5000): Promise<void> {
+    await terminate(this.child, boundMs, signal);
+  }
+
+  /** A process group of its own: a terminal's Ctrl-C reaches the supervisor, which stops it last. */
+  private spawn(): [ChildProcess, OutputLog] {
+    const child = spawn(this.binary, [...this.args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    const log = new OutputLog(this.logPath);
     log.attach(child);
     child.on("error", () => {});
-    const redis = new RedisProcess(child, port, dir, log);
-    adopt(redis);
-    await waitUntil(() => portAccepts(port), {
-      timeoutMs: options.timeoutMs ?? 10_000,
+    return [child, log];
+  }
+
+  private async waitListening(timeoutMs: number): Promise<void> {
+    const { child, log } = this;
+    await waitUntil(() => portAccepts(this.port), {
+      timeoutMs,
       what: "redis-server",
       gaveUp: () => {
         const gone = startFailure(child);
         return gone === undefined ? undefined : `${gone}:\n  ${log.tail().join("\n  ")}`;
       },
     });
-    return redis;
-  }
-
-  /** SIGTERM (Redis flushes its append-only file), SIGKILL after the bound. */
-  async stop(boundMs = 5000): Promise<void> {
-    await terminate(this.child, boundMs);
   }
 }

@@ -1,6 +1,35 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { endWithThisProcess, isAlive, terminate } from "../../process/index.ts";
+import { join } from "node:path";
+import { endWithThisProcess, isAlive, OutputLog, terminate } from "../../process/index.ts";
 import { waitForPort } from "./server.ts";
+
+export interface RedisNodeOptions {
+  /** Write the node's output to `<logDir>/redis-<port>.log` instead of this process's stderr. */
+  logDir?: string;
+  /**
+   * For a supervisor that stops its nodes itself, in order: each node runs in
+   * a process group of its own (a terminal's Ctrl-C reaches the supervisor
+   * only) and is not ended by this process's SIGTERM (the reaper would cut
+   * Redis away from instances that are still draining); it is still killed
+   * when this process exits, however it exits.
+   */
+  supervised?: boolean;
+}
+
+/** Supervised nodes still running, killed when this process exits. One listener for them all. */
+const supervisedChildren = new Set<ChildProcess>();
+let exitHooked = false;
+
+function killOnExit(child: ChildProcess): void {
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once("exit", () => {
+      for (const each of supervisedChildren) each.kill("SIGKILL");
+    });
+  }
+  supervisedChildren.add(child);
+  child.once("exit", () => supervisedChildren.delete(child));
+}
 
 /**
  * One `redis-server` process (a data node or a Sentinel) of a topology that
@@ -10,20 +39,58 @@ import { waitForPort } from "./server.ts";
 export class RedisNode {
   private constructor(
     readonly port: number,
-    private readonly child: ChildProcess,
+    private child: ChildProcess,
+    private readonly args: readonly string[],
+    private readonly options: RedisNodeOptions,
   ) {}
 
-  static async start(port: number, args: string[]): Promise<RedisNode> {
-    const child = spawn("redis-server", args, { stdio: ["ignore", "ignore", "inherit"] });
-    endWithThisProcess(child);
-    const node = new RedisNode(port, child);
+  static async start(
+    port: number,
+    args: string[],
+    options: RedisNodeOptions = {},
+  ): Promise<RedisNode> {
+    const node = new RedisNode(port, RedisNode.spawn(port, args, options), args, options);
+    await node.waitListening();
+    return node;
+  }
+
+  private static spawn(
+    port: number,
+    args: readonly string[],
+    options: RedisNodeOptions,
+  ): ChildProcess {
+    const logged = options.logDir !== undefined;
+    const child = spawn("redis-server", [...args], {
+      stdio: logged ? ["ignore", "pipe", "pipe"] : ["ignore", "ignore", "inherit"],
+      detached: options.supervised === true,
+    });
+    child.on("error", () => {});
+    if (options.logDir !== undefined) {
+      new OutputLog(join(options.logDir, `redis-${port}.log`)).attach(child);
+    }
+    if (options.supervised === true) killOnExit(child);
+    else endWithThisProcess(child);
+    return child;
+  }
+
+  private async waitListening(): Promise<void> {
+    const child = this.child;
     try {
-      await waitForPort(port, 5000, () => child.exitCode !== null);
+      await waitForPort(this.port, 5000, () => child.exitCode !== null);
     } catch (error) {
-      await node.stop("SIGKILL");
+      await this.stop("SIGKILL");
       throw error;
     }
-    return node;
+  }
+
+  /**
+   * After a crash: the same process again, on its port, with its arguments
+   * (and so its data folder). Resolves once it listens.
+   */
+  async restart(): Promise<void> {
+    if (this.running) throw new Error(`redis-server on port ${this.port} is running`);
+    this.child = RedisNode.spawn(this.port, this.args, this.options);
+    await this.waitListening();
   }
 
   get url(): string {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "../../process/index.ts";
-import { RedisNode } from "./node.ts";
+import { RedisNode, type RedisNodeOptions } from "./node.ts";
 
 const run = promisify(execFile);
 
@@ -24,6 +24,8 @@ export class RedisSentinelServer {
     /** Data nodes, the first being the master at start. */
     readonly nodes: RedisNode[],
     readonly sentinels: RedisNode[],
+    /** A folder the caller gave is the caller's: close() leaves it. */
+    private readonly ownsDir = true,
   ) {}
 
   /** As REDIS_SENTINELS takes them. */
@@ -36,10 +38,18 @@ export class RedisSentinelServer {
   }
 
   static async start(
-    options: { replicas?: number; downAfterMs?: number } = {},
+    options: {
+      replicas?: number;
+      downAfterMs?: number;
+      /** Where the nodes keep their files. @default a new temporary folder */
+      dir?: string;
+      node?: RedisNodeOptions;
+    } = {},
   ): Promise<RedisSentinelServer> {
-    const dir = await mkdtemp(join(tmpdir(), "sb-redis-sentinel-"));
-    const topology = new RedisSentinelServer(dir, [], []);
+    const given = options.dir;
+    if (given !== undefined) await mkdir(given, { recursive: true });
+    const dir = given ?? (await mkdtemp(join(tmpdir(), "sb-redis-sentinel-")));
+    const topology = new RedisSentinelServer(dir, [], [], given === undefined);
     try {
       const data = async (replicaOf: number | undefined) => {
         const port = await freePort();
@@ -58,7 +68,7 @@ export class RedisSentinelServer {
           "no",
         ];
         if (replicaOf !== undefined) args.push("--replicaof", "127.0.0.1", String(replicaOf));
-        return RedisNode.start(port, args);
+        return RedisNode.start(port, args, options.node);
       };
       const master = await data(undefined);
       topology.nodes.push(master);
@@ -82,7 +92,7 @@ export class RedisSentinelServer {
             "",
           ].join("\n"),
         );
-        topology.sentinels.push(await RedisNode.start(port, [file, "--sentinel"]));
+        topology.sentinels.push(await RedisNode.start(port, [file, "--sentinel"], options.node));
       }
       await topology.waitSentinelsAgree(10_000);
       return topology;
@@ -171,6 +181,6 @@ export class RedisSentinelServer {
   /** Stops every process and removes the folder. Safe to call twice. */
   async close(): Promise<void> {
     await Promise.all([...this.sentinels, ...this.nodes].map((node) => node.stop("SIGKILL")));
-    await rm(this.dir, { recursive: true, force: true });
+    if (this.ownsDir) await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -1,0 +1,87 @@
+import { basename, join } from "node:path";
+import type { RedisNodeInfo, RedisStats } from "../admin-contract.ts";
+import { RedisClusterServer } from "./cluster.ts";
+import { LocalNodes, type NodeEvents, nodeBanner } from "./local-nodes.ts";
+import { type LocalRedis, NO_REDIS_ENV } from "./local-topology.ts";
+
+/**
+ * How long a node may be silent before the others fail it over to its
+ * replica. Short, so that a person who kills a master sees the failover
+ * within seconds; not so short that a busy laptop fails over by mistake.
+ */
+const NODE_TIMEOUT_MS = 3000;
+
+/**
+ * `npm start -- --redis-cluster`: a Redis Cluster of three masters with a
+ * replica each, each a redis-server on a free loopback port, their files
+ * (nodes.conf) under the given folder and their output in the logs folder.
+ * Nothing is kept between runs: it is there to watch a failover.
+ */
+export class LocalCluster implements LocalRedis {
+  readonly topology = "cluster";
+  readonly describe: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+
+  private constructor(
+    private readonly server: RedisClusterServer,
+    private readonly nodes: LocalNodes,
+    private readonly dir: string,
+  ) {
+    const masters = nodes.known().filter((node) => node.role === "master").length;
+    this.describe = `Cluster: ${masters} masters, ${server.nodes.length - masters} replicas`;
+    this.env = { ...NO_REDIS_ENV, REDIS_CLUSTER_NODES: server.urls.join(",") };
+  }
+
+  static async start(dir: string, logDir: string, events: NodeEvents): Promise<LocalCluster> {
+    const server = await RedisClusterServer.start(3, {
+      replicas: 1,
+      nodeTimeoutMs: NODE_TIMEOUT_MS,
+      dir,
+      node: { logDir, supervised: true },
+    });
+    const masters = new Set((await server.masters()).map((node) => node.port));
+    const nodes = new LocalNodes(
+      server.nodes.map((process) => ({
+        process,
+        role: masters.has(process.port) ? ("master" as const) : ("replica" as const),
+      })),
+      events,
+    );
+    return new LocalCluster(server, nodes, dir);
+  }
+
+  banner(shownDataDir: string): string[] {
+    return nodeBanner(this.describe, join(shownDataDir, basename(this.dir)), this.nodes.known());
+  }
+
+  pids(): number[] {
+    return this.nodes.pids();
+  }
+
+  async stats(): Promise<RedisStats> {
+    return { topology: this.topology, describe: this.describe, nodes: await this.nodes.list() };
+  }
+
+  snapshot(): RedisStats {
+    return { topology: this.topology, describe: this.describe, nodes: this.nodes.known() };
+  }
+
+  kill(id: string): Promise<RedisNodeInfo> {
+    return this.nodes.kill(id);
+  }
+
+  start(id: string): Promise<RedisNodeInfo> {
+    return this.nodes.start(id);
+  }
+
+  /** Nothing to flush (no persistence): the processes are killed. */
+  async stop(): Promise<void> {
+    this.nodes.close();
+    await this.server.close();
+  }
+
+  killAllNow(): void {
+    this.nodes.close();
+    void this.server.close();
+  }
+}
