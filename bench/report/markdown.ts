@@ -1,6 +1,8 @@
 import type { SystemName } from "../load/ipc.ts";
 import type { BenchReport, StepResult, SystemResults } from "../scenarios/results.ts";
 import { cores, DASH, int, kb, mb, msText, ratio, table, twoDecimals } from "./format.ts";
+import { fanoutSection, replicaAckSection } from "./redis-sections.ts";
+import { routersSection } from "./routers.ts";
 import { type TargetCheck, targets } from "./targets.ts";
 
 const SYSTEMS: SystemName[] = ["switchboard", "plain", "ceiling"];
@@ -507,6 +509,9 @@ export function tablesText(report: BenchReport): string {
     ran("connections") ? connectionsSection(report) : "",
     ran("storm") ? stormSection(report) : "",
     ran("bigroom") ? bigRoomSection(report) : "",
+    fanoutSection(report),
+    replicaAckSection(report),
+    routersSection(report),
     errorsSection(report),
   ]
     .filter((s) => s !== "")
@@ -515,6 +520,9 @@ export function tablesText(report: BenchReport): string {
 
 /** What the clients went through; reports from before `--router` went through the dev router. */
 function routerLine(report: BenchReport): string {
+  if ((report.routers?.length ?? 0) > 1) {
+    return `Routers: ${(report.routers ?? []).map((r) => r.router).join(", ")}, one after the other (see "Routers side by side"); the other tables are those of the last, ${report.config.router}.`;
+  }
   const router: string = report.config.router ?? "dev";
   return router === "haproxy"
     ? "Router: **HAProxy** (Debian's, from `deploy/haproxy.cfg`, its servers the instances the supervisor started); its CPU is what the tables call the router's."
@@ -525,7 +533,11 @@ export function markdownReport(report: BenchReport, svgName: string): string {
   const m = report.machine;
   const args = [
     report.profile === "full" ? "" : ` --${report.profile}`,
-    (report.config.router ?? "dev") === "dev" ? "" : ` --router ${report.config.router}`,
+    (report.routers?.length ?? 0) > 1
+      ? ` --router ${(report.routers ?? []).map((r) => r.router).join(",")}`
+      : (report.config.router ?? "dev") === "dev"
+        ? ""
+        : ` --router ${report.config.router}`,
   ].join("");
   return [
     `# Switchboard benchmark: ${report.date.slice(0, 10)} (${report.profile} run)`,

@@ -13,10 +13,12 @@ import { LoadGenerator } from "../load/load-generator.ts";
 import { now } from "../load/stamp.ts";
 import { runBigRoom } from "./bigroom.ts";
 import { onInterrupt } from "./cleanup.ts";
-import type { BenchConfig, ScenarioName } from "./config.ts";
+import { type BenchConfig, type ScenarioName, SYSTEM_SCENARIOS } from "./config.ts";
 import { runConnections } from "./connections.ts";
 import { type ScenarioContext, waitForQuiet } from "./context.ts";
+import { runFanout } from "./fanout.ts";
 import { runLatencySideBySide } from "./latency.ts";
+import { runReplicaAck } from "./replica-ack.ts";
 import type { BenchReport, SystemResults } from "./results.ts";
 import { runStorm } from "./storm.ts";
 import { RunningSystem, SYSTEM_ENV } from "./systems.ts";
@@ -86,7 +88,10 @@ export async function runBench(config: BenchConfig, options: RunOptions): Promis
     );
   }
   const wanted = (scenario: ScenarioName) => config.scenarios.includes(scenario);
-  const names = ORDER.filter((s) => config.systems.includes(s));
+  // The fan-out and the replica acknowledgement start Switchboard clusters of their own.
+  const names = config.scenarios.some((s) => SYSTEM_SCENARIOS.includes(s))
+    ? ORDER.filter((s) => config.systems.includes(s))
+    : [];
   const results = (name: SystemName): SystemResults => {
     let r = report.systems[name];
     if (r === undefined) {
@@ -105,7 +110,7 @@ export async function runBench(config: BenchConfig, options: RunOptions): Promis
   const forgetLoad = onInterrupt(() => load.stop());
   const systems = new Map<SystemName, RunningSystem>();
   try {
-    log("\nstarting the three clusters");
+    if (names.length > 0) log(`\nstarting the clusters of ${names.join(", ")}`);
     for (const name of names) {
       results(name);
       if (config.quietWaitMs > 0) await waitForQuiet(log, config.quietWaitMs);
@@ -210,12 +215,16 @@ export async function runBench(config: BenchConfig, options: RunOptions): Promis
         if (wanted("latency")) {
           log("\nlatency");
           const plainBest = report.systems.plain?.throughput?.best?.sendRate;
+          const fixed = config.latency.rate;
           const rate =
-            plainBest === undefined ? config.latency.fallbackRate : Math.max(1, plainBest / 2);
+            fixed ??
+            (plainBest === undefined ? config.latency.fallbackRate : Math.max(1, plainBest / 2));
           const basis =
-            plainBest === undefined
-              ? `fixed ${rate} sends/s (plain's maximum unknown)`
-              : `half of plain's maximum (${plainBest} sends/s)`;
+            fixed !== undefined
+              ? `fixed ${rate} sends/s (given)`
+              : plainBest === undefined
+                ? `fixed ${rate} sends/s (plain's maximum unknown)`
+                : `half of plain's maximum (${plainBest} sends/s)`;
           await profiled(who, "latency", async () => {
             for (const [run, latency] of await runLatencySideBySide(runs, rate, basis)) {
               results(run.ctx.system.name).latency = latency;
@@ -239,6 +248,23 @@ export async function runBench(config: BenchConfig, options: RunOptions): Promis
         runBigRoom,
         running.filter((name) => name !== "ceiling"),
       );
+    }
+
+    // 6 and 7. Switchboard alone, on clusters and Redis setups of their own.
+    const switchboardOnly = config.systems.includes("switchboard");
+    if (wanted("fanout") && switchboardOnly) {
+      try {
+        report.fanout = await runFanout(config, load, log, tag("switchboard", "fanout"));
+      } catch (error) {
+        failed("switchboard", "fanout", error);
+      }
+    }
+    if (wanted("replica-ack") && switchboardOnly) {
+      try {
+        report.replicaAck = await runReplicaAck(config, load, log);
+      } catch (error) {
+        failed("switchboard", "replica-ack", error);
+      }
     }
   } finally {
     await load.closeClients().catch(() => {});
