@@ -50,7 +50,8 @@ function bigRoomTargets(big: BigRoomResult, instances: number): TargetCheck[] {
         "big room: presence frames in the storm O(1) per member and window (at most one per instance), not one per rejoin",
       measured:
         `${twoDecimals(oneRoom.presenceFramesPerMember)} per member over ${oneRoom.windows} windows ` +
-        `(${one.affected} rejoins; ${one.presenceFrames ?? 0} frames in all)`,
+        `(${one.affected} rejoins; ${one.presenceFrames ?? 0} frames in all, ` +
+        `${one.presenceCountFrames ?? 0} of them a count alone; ${twoDecimals(oneRoom.presenceFramesPerRejoin)} per rejoin)`,
       holds:
         one.presenceFrames === undefined
           ? undefined

@@ -145,6 +145,11 @@ export interface StormResult {
   resets: number;
   /** Presence frames the clients received from the first send to the end (absent before 2026-12-05). */
   presenceFrames?: number;
+  /**
+   * Of those, the frames that carried a room's count alone (rooms above
+   * PRESENCE_COUNT_ONLY_ABOVE); absent before 2026-12-05.
+   */
+  presenceCountFrames?: number;
   /** Cores used from the kill until every client was back. */
   cores: CoresUsed;
   /** CPU of the instances (ms) per client that came back, from the kill until all were back. */
@@ -176,6 +181,8 @@ export interface BigRoomRound {
   presenceFramesPerRejoin: number;
   /** The same per connected client, and the presence windows the storm lasted. */
   presenceFramesPerMember: number;
+  /** The same per member and presence window (absent before 2026-12-05). */
+  presenceFramesPerMemberPerWindow?: number;
   windows: number;
 }
 
