@@ -30,10 +30,9 @@ export async function runReplicaAck(
   const redis = await RedisSentinelServer.start({ replicas: 1, downAfterMs: 10_000 });
   const forgetRedis = onInterrupt(() => redis.close());
   const systems: RunningSystem[] = [];
-  const runs: ThroughputRun[] = [];
   try {
     const master = await redis.master();
-    for (const ack of SETTINGS) {
+    const start = async (ack: (typeof SETTINGS)[number]): Promise<ThroughputRun> => {
       const system = await RunningSystem.start(
         "switchboard",
         {
@@ -53,21 +52,34 @@ export async function runReplicaAck(
         log,
       );
       systems.push(system);
-      runs.push(
-        await connectThroughputClients({
-          config,
-          system,
-          load,
-          log,
-          tag: `ack${ack}${randomBytes(3).toString("hex")}`,
-          group: `switchboard-replica-ack-${ack}`,
-          label: `ack ${ack}`,
-        }),
-      );
+      const run = await connectThroughputClients({
+        config,
+        system,
+        load,
+        log,
+        tag: `ack${ack}${randomBytes(3).toString("hex")}`,
+        group: `switchboard-replica-ack-${ack}`,
+        label: `ack ${ack}`,
+      });
+      return run;
+    };
+    // Side by side when the run does not wait for a quiet machine (the tiny run), else one after the other.
+    // Both settle before a failure is thrown, so that the finally below stops both clusters.
+    const started: ThroughputRun[] = [];
+    const outcomes =
+      config.quietWaitMs === 0
+        ? await Promise.allSettled(SETTINGS.map(start))
+        : [await start("on"), await start("off")].map((value) => ({
+            status: "fulfilled" as const,
+            value,
+          }));
+    for (const outcome of outcomes) {
+      if (outcome.status === "rejected") throw outcome.reason;
+      started.push(outcome.value);
     }
     const rate = config.latency.rate ?? config.latency.fallbackRate;
-    const byRun = await runLatencySideBySide(runs, rate, `fixed ${rate} sends/s`);
-    const [on, off] = runs.map((run) => byRun.get(run));
+    const byRun = await runLatencySideBySide(started, rate, `fixed ${rate} sends/s`);
+    const [on, off] = started.map((run) => byRun.get(run));
     if (on === undefined || off === undefined) throw new Error("a setting has no latency round");
     log(
       `  median p99: acknowledgement on ${on.step.latency.p99.toFixed(1)} ms, ` +
@@ -75,7 +87,10 @@ export async function runReplicaAck(
     );
     return { sendRate: rate, on, off };
   } finally {
-    for (const run of runs) await load.closeClients(run.ctx.group).catch(() => {});
+    // Every setting's group, also one whose clients connected only in part.
+    for (const ack of SETTINGS) {
+      await load.closeClients(`switchboard-replica-ack-${ack}`).catch(() => {});
+    }
     for (const system of systems) await system.stop().catch(() => {});
     await redis.close();
     forgetRedis();
