@@ -2,6 +2,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { SystemName } from "./load/ipc.ts";
+import { routerRun } from "./report/routers.ts";
 import { printTables, writeReport } from "./report/write-report.ts";
 import { stopEverything } from "./scenarios/cleanup.ts";
 import {
@@ -22,14 +23,20 @@ const USAGE = `npm run bench -- [options]
   --quick                 a run of about two minutes with smaller counts
   --tiny                  the smallest run (what the test runs)
   --systems a,b           switchboard, plain, ceiling (default: all three)
-  --scenarios a,b         throughput, latency, connections, storm, bigroom
-                          (default: all but bigroom, which runs only when named)
-  --latency-rate N        sends/s of the latency scenario when throughput does not run
-                          (default: half of plain's maximum, or 100 without it)
+  --scenarios a,b         throughput, latency, connections, storm, bigroom, fanout,
+                          replica-ack (default: the first four; bigroom, fanout and
+                          replica-ack run only when named: fanout is Switchboard on 6
+                          instances and 60 rooms of its own, replica-ack Switchboard on a
+                          master, a replica and Sentinels, acknowledgement on and off)
+  --latency-rate N        sends/s of the latency and replica-ack scenarios when throughput
+                          does not run (default: half of plain's maximum, or 100 without it)
   --workers N             load-generator worker processes (default: 4 full, 2 quick)
   --router dev|haproxy    what clients connect through: the supervisor's sticky router
                           (default), or HAProxy from deploy/haproxy.cfg in front of the
-                          same instances (needs Debian's haproxy)
+                          same instances (needs Debian's haproxy); a list (dev,haproxy)
+                          runs the scenarios through each in turn, at the same latency
+                          rate, and adds a report (<name>-routers) with the routers' and
+                          the instances' cores side by side
   --out DIR               where to write the report (default: bench/results)
   --render FILE.json      write the Markdown and the chart again from a report's JSON
   --profile DIR           write a CPU profile of every instance for every scenario
@@ -102,27 +109,47 @@ async function main(): Promise<number> {
       throw new Error("--workers wants a whole number above 0");
     config.workers = workers;
   }
-  const router = list<RouterName>(values.router, ROUTERS, "router");
-  if (router !== undefined) {
-    if (router.length !== 1) throw new Error("--router wants one of dev, haproxy");
-    config.router = router[0] ?? "dev";
-  }
+  const routers = list<RouterName>(values.router, ROUTERS, "router") ?? [config.router];
+  if (routers.length === 0 || new Set(routers).size !== routers.length)
+    throw new Error("--router wants dev, haproxy, or both once each (dev,haproxy)");
   const log = (line: string) => process.stdout.write(`${line}\n`);
-  log(
-    `Switchboard benchmark (${config.profile}, through the ${config.router} router): ${config.systems.join(", ")}; ${config.scenarios.join(", ")}`,
-  );
   const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
   // The instances write their profiles there themselves; a missing folder would fail each write.
   if (profileDir !== undefined) await mkdir(profileDir, { recursive: true });
-  const report = await runBench(config, {
-    log,
-    ...(profileDir === undefined ? {} : { profileDir }),
-  });
-  log("");
-  log(printTables(report));
-  const files = await writeReport(report, values.out);
-  log(`\nreport: ${files.join(", ")} (${Math.round(report.durationSeconds)} s)`);
-  const failed = Object.values(report.systems).some((r) => r !== undefined && r.errors.length > 0);
+  const reports: BenchReport[] = [];
+  for (const router of routers) {
+    config.router = router;
+    log(
+      `Switchboard benchmark (${config.profile}, through the ${router} router): ${config.systems.join(", ")}; ${config.scenarios.join(", ")}`,
+    );
+    // A copy per run: each report keeps the config it ran with.
+    const report = await runBench(structuredClone(config), {
+      log,
+      ...(profileDir === undefined ? {} : { profileDir }),
+    });
+    reports.push(report);
+    log("");
+    log(printTables(report));
+    const files = await writeReport(report, values.out);
+    log(`\nreport: ${files.join(", ")} (${Math.round(report.durationSeconds)} s)`);
+    // The next router carries the same load: the first run's latency rate.
+    const rate = Object.values(report.systems).find((r) => r?.latency !== undefined)?.latency?.step
+      .sendRate;
+    if (config.latency.rate === undefined && rate !== undefined) config.latency.rate = rate;
+  }
+  const last = reports.at(-1);
+  if (reports.length > 1 && last !== undefined) {
+    const combined: BenchReport = {
+      ...last,
+      routers: reports.map(routerRun),
+      durationSeconds: reports.reduce((sum, r) => sum + r.durationSeconds, 0),
+    };
+    const files = await writeReport(combined, values.out);
+    log(`\nrouters side by side: ${files.join(", ")}`);
+  }
+  const failed = reports.some((report) =>
+    Object.values(report.systems).some((r) => r !== undefined && r.errors.length > 0),
+  );
   return failed ? 1 : 0;
 }
 

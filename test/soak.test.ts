@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { judge, writeSoakReport } from "../bench/soak/report.ts";
 import { runSoak } from "../bench/soak/run-soak.ts";
+import { endWithThisProcess, terminate, waitUntil } from "../src/process/index.ts";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
 /**
  * The soak run's machinery in one minute: the cluster, the load with its
@@ -68,6 +73,62 @@ test("a one-minute soak samples Redis and every instance, restarts one, and writ
     // A minute is too short to judge growth: every judged line says so rather than passing.
     assert.ok(judge(result).every((j) => j.verdict === "too short"));
   } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});
+
+test("npm run soak ended by SIGTERM writes the report of the samples so far and exits non-zero", async () => {
+  const out = await mkdtemp(join(tmpdir(), "sb-soak-early-"));
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "bench/soak/main.ts",
+      "--minutes",
+      "1",
+      "--rooms",
+      "3",
+      "--chatters",
+      "4",
+      "--visitors",
+      "2",
+      "--sample-seconds",
+      "2",
+      "--source",
+      "--out",
+      out,
+    ],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  endWithThisProcess(child);
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  try {
+    // Three samples in: the load runs and the report has something to show.
+    await waitUntil(async () => (output.match(/ t=\d+s /g) ?? []).length >= 3, {
+      timeoutMs: 90_000,
+      what: "three samples from the soak",
+      gaveUp: () =>
+        child.exitCode === null && child.signalCode === null ? undefined : `ended:\n${output}`,
+    });
+    const exit = await terminate(child, 60_000);
+    assert.equal(exit.code, 143, `exit ${JSON.stringify(exit)}\n${output}`);
+    assert.match(output, /ENDED EARLY \(SIGTERM\): report written to /);
+    const reports = (await readdir(out)).filter((f) => /^soak-.*\.md$/.test(f));
+    assert.equal(reports.length, 1, `reports: ${reports.join(", ")}\n${output}`);
+    const report = await readFile(join(out, reports[0] ?? ""), "utf8");
+    assert.match(report, /## Verdict: \w+ \(ended early at 0\.\d min\)/);
+    assert.match(report, /\*\*Ended early at 0\.\d min\*\* of the 1 planned/);
+    const samples = /covers the (\d+) samples/.exec(report);
+    assert.ok(Number(samples?.[1]) >= 3, `samples in the report: ${samples?.[1]}`);
+  } finally {
+    await terminate(child, 5000, "SIGKILL");
     await rm(out, { recursive: true, force: true });
   }
 });

@@ -72,8 +72,18 @@ async function startProcess(
   // fails on the socket that a "pipe" stdio would be.
   const out = await open(join(dir, "output.log"), "a");
   let child: ChildProcess;
+  let spawnFailed: Promise<never>;
   try {
     child = spawn(command, args, { cwd: dir, stdio: ["ignore", out.fd, out.fd] });
+    // Listened to at once: a missing program reports ENOENT on the next tick,
+    // during the close below, and an 'error' without a listener ends this process.
+    const started = child;
+    spawnFailed = new Promise<never>((_resolve, reject) =>
+      started.once("error", (error) =>
+        reject(new Error(`${command} could not start (is it installed?)`, { cause: error })),
+      ),
+    );
+    spawnFailed.catch(() => {});
   } finally {
     await out.close();
   }
@@ -93,11 +103,6 @@ async function startProcess(
       return stopped;
     },
   };
-  const spawnFailed = new Promise<never>((_resolve, reject) =>
-    child.once("error", (error) =>
-      reject(new Error(`${command} could not start`, { cause: error })),
-    ),
-  );
   try {
     await Promise.race([
       spawnFailed,

@@ -93,6 +93,8 @@ export interface Receipts {
   cpuSeconds: number;
   /** Presence frames the clients received in this window (a batch, or one per-user event). */
   presenceFrames: number;
+  /** Of those, the frames that carried a room's count alone (rooms above PRESENCE_COUNT_ONLY_ABOVE). */
+  presenceCountFrames: number;
   /** Sends made in this window. */
   sent: number;
 }

@@ -13,6 +13,7 @@ export class Tally {
   resets = 0;
   sent = 0;
   presenceFrames = 0;
+  presenceCountFrames = 0;
   /** CPU seconds of the workers added together (a worker reports its own in `receipts`). */
   cpuSeconds = 0;
   readonly latency = new Histogram();
@@ -30,6 +31,7 @@ export class Tally {
     this.resets += r.resets;
     this.sent += r.sent;
     this.presenceFrames += r.presenceFrames;
+    this.presenceCountFrames += r.presenceCountFrames;
     this.cpuSeconds += r.cpuSeconds;
     this.latency.merge(r.latency);
     this.toServer.merge(r.toServer);
@@ -48,6 +50,7 @@ export class Tally {
       resets: this.resets,
       sent: this.sent,
       presenceFrames: this.presenceFrames,
+      presenceCountFrames: this.presenceCountFrames,
       latency: this.latency.toData(),
       toServer: this.toServer.toData(),
       fromServer: this.fromServer.toData(),

@@ -114,8 +114,9 @@ const hooks: ClientHooks = {
   reset() {
     receipts.resets += 1;
   },
-  presence() {
+  presence(_client, countOnly) {
     receipts.presenceFrames += 1;
+    if (countOnly) receipts.presenceCountFrames += 1;
   },
 };
 

@@ -1,6 +1,8 @@
 import type { SystemName } from "../load/ipc.ts";
 import type { BenchReport, StepResult, SystemResults } from "../scenarios/results.ts";
 import { cores, DASH, int, kb, mb, msText, ratio, table, twoDecimals } from "./format.ts";
+import { fanoutSection, replicaAckSection } from "./redis-sections.ts";
+import { routersSection } from "./routers.ts";
 import { type TargetCheck, targets } from "./targets.ts";
 
 const SYSTEMS: SystemName[] = ["switchboard", "plain", "ceiling"];
@@ -414,8 +416,12 @@ export function bigRoomSection(report: BenchReport): string {
         int(s.lost),
         int(s.duplicates),
         int(s.presenceFrames),
+        int(s.presenceCountFrames),
         twoDecimals(round.presenceFramesPerRejoin),
         twoDecimals(round.presenceFramesPerMember),
+        round.presenceFramesPerMemberPerWindow === undefined
+          ? DASH
+          : round.presenceFramesPerMemberPerWindow.toFixed(3),
         int(round.windows),
         cores(s.cores.machine),
       ]);
@@ -426,14 +432,18 @@ export function bigRoomSection(report: BenchReport): string {
     "## 5. Big room",
     "",
     `${int(c.clients)} connections, each a user of its own (Switchboard; plain's share the run's logins: it has no presence), ` +
-      "connect straight to the 3 instances' ports, all in one room; then the same number, new ones, spread over " +
+      `connect straight to the ${report.config.instances} instances' ports, all in one room; then the same number, new ones, spread over ` +
       `${c.rooms} rooms. In each round: the JSON size of one more user's \`room:join\` acknowledgement in a full room ` +
       "(and the members it names, of the room's count); in the one-room round, the time until one message reached everyone; " +
       `then a reconnect storm: the instance holding a third of the clients gets SIGKILL while the rooms chat at ${c.ratePerRoom} ` +
       "message(s) per room and second (the same per client in both rounds), and its clients reconnect straight to the " +
       "other instances (each picks one at random). Times run from the kill until a client is connected again with its room " +
       "joined and caught up. Presence frames are those the clients received while the storm was measured (from the first " +
-      "send before the kill to the end); windows are the 250 ms presence windows from the kill until everyone was back.",
+      "send before the kill to the end), every one of them: batches with names and, in rooms above " +
+      "`PRESENCE_COUNT_ONLY_ABOVE` members (1000), batches with the count alone; windows are the 250 ms presence " +
+      "windows from the kill until everyone was back. A client that is back within a window, or whose entry of the " +
+      "killed instance is reaped after it is back, is announced to nobody: a storm whose clients all come back may " +
+      "rightly count no frame at all.",
     "",
     table(
       [
@@ -454,8 +464,10 @@ export function bigRoomSection(report: BenchReport): string {
         "lost",
         "duplicated",
         "presence frames",
+        "of them counts alone",
         "per rejoin",
         "per member",
+        "per member and window",
         "windows",
         "machine cores",
       ],
@@ -507,6 +519,9 @@ export function tablesText(report: BenchReport): string {
     ran("connections") ? connectionsSection(report) : "",
     ran("storm") ? stormSection(report) : "",
     ran("bigroom") ? bigRoomSection(report) : "",
+    fanoutSection(report),
+    replicaAckSection(report),
+    routersSection(report),
     errorsSection(report),
   ]
     .filter((s) => s !== "")
@@ -515,6 +530,9 @@ export function tablesText(report: BenchReport): string {
 
 /** What the clients went through; reports from before `--router` went through the dev router. */
 function routerLine(report: BenchReport): string {
+  if ((report.routers?.length ?? 0) > 1) {
+    return `Routers: ${(report.routers ?? []).map((r) => r.router).join(", ")}, one after the other (see "Routers side by side"); the other tables are those of the last, ${report.config.router}.`;
+  }
   const router: string = report.config.router ?? "dev";
   return router === "haproxy"
     ? "Router: **HAProxy** (Debian's, from `deploy/haproxy.cfg`, its servers the instances the supervisor started); its CPU is what the tables call the router's."
@@ -525,7 +543,11 @@ export function markdownReport(report: BenchReport, svgName: string): string {
   const m = report.machine;
   const args = [
     report.profile === "full" ? "" : ` --${report.profile}`,
-    (report.config.router ?? "dev") === "dev" ? "" : ` --router ${report.config.router}`,
+    (report.routers?.length ?? 0) > 1
+      ? ` --router ${(report.routers ?? []).map((r) => r.router).join(",")}`
+      : (report.config.router ?? "dev") === "dev"
+        ? ""
+        : ` --router ${report.config.router}`,
   ].join("");
   return [
     `# Switchboard benchmark: ${report.date.slice(0, 10)} (${report.profile} run)`,

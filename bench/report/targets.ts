@@ -1,5 +1,6 @@
 import type { BenchReport, BigRoomResult } from "../scenarios/results.ts";
 import { kb, msText, ratio, twoDecimals } from "./format.ts";
+import { FANOUT_TARGET } from "./redis-sections.ts";
 
 /**
  * One target, checked against this run's figures. The targets are ratios to
@@ -49,7 +50,8 @@ function bigRoomTargets(big: BigRoomResult, instances: number): TargetCheck[] {
         "big room: presence frames in the storm O(1) per member and window (at most one per instance), not one per rejoin",
       measured:
         `${twoDecimals(oneRoom.presenceFramesPerMember)} per member over ${oneRoom.windows} windows ` +
-        `(${one.affected} rejoins; ${one.presenceFrames ?? 0} frames in all)`,
+        `(${one.affected} rejoins; ${one.presenceFrames ?? 0} frames in all, ` +
+        `${one.presenceCountFrames ?? 0} of them a count alone; ${twoDecimals(oneRoom.presenceFramesPerRejoin)} per rejoin)`,
       holds:
         one.presenceFrames === undefined
           ? undefined
@@ -124,5 +126,25 @@ export function targets(report: BenchReport): TargetCheck[] {
 
   const big = sw?.bigroom;
   if (big !== undefined) checks.push(...bigRoomTargets(big, report.config.instances));
+
+  const fanout = report.fanout;
+  if (fanout !== undefined) {
+    const worst = fanout.perInstance.reduce(
+      (w, i) => (Number.isFinite(i.ratio) && i.ratio > (w?.ratio ?? -1) ? i : w),
+      fanout.perInstance[0],
+    );
+    checks.push({
+      target: `per-room channels on one Redis: each instance receives at most ${FANOUT_TARGET}x the messages of the rooms it has sockets in`,
+      measured:
+        worst === undefined
+          ? "–"
+          : `worst ${twoDecimals(fanout.worstRatio)}x (${worst.id}: ${worst.received} received for ${worst.roomMessages}) ` +
+            `over ${fanout.instances} instances and ${fanout.rooms} rooms; ${fanout.lost} deliveries lost`,
+      holds:
+        worst === undefined || !known(fanout.worstRatio)
+          ? undefined
+          : fanout.worstRatio <= FANOUT_TARGET && fanout.lost === 0,
+    });
+  }
   return checks;
 }

@@ -7,11 +7,13 @@ import { targets } from "./targets.ts";
 
 /**
  * `<date>` for a full run, `<date>-quick` / `<date>-tiny` for the others,
- * with `-haproxy` after it for a run through HAProxy.
+ * with `-haproxy` after it for a run through HAProxy, and `-routers` for the
+ * side-by-side of several routers.
  */
 export function reportName(report: BenchReport): string {
   const day = report.date.slice(0, 10);
   const name = report.profile === "full" ? day : `${day}-${report.profile}`;
+  if ((report.routers?.length ?? 0) > 1) return `${name}-routers`;
   return (report.config.router ?? "dev") === "haproxy" ? `${name}-haproxy` : name;
 }
 

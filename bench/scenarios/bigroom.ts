@@ -123,11 +123,14 @@ async function bigRoomRound(
     storm,
     presenceFramesPerRejoin: frames / Math.max(1, storm.reconnected),
     presenceFramesPerMember: frames / Math.max(1, storm.clients),
+    presenceFramesPerMemberPerWindow: frames / Math.max(1, storm.clients) / windows,
     windows,
   };
   ctx.log(
-    `  ${ctx.system.name}: ${frames} presence frames in the storm: ${round.presenceFramesPerRejoin.toFixed(2)} per rejoin, ` +
-      `${round.presenceFramesPerMember.toFixed(2)} per member over ${windows} windows`,
+    `  ${ctx.system.name}: ${frames} presence frames in the storm (${storm.presenceCountFrames ?? 0} of them a count alone, ` +
+      `the rest batches with names): ${round.presenceFramesPerRejoin.toFixed(2)} per rejoin, ` +
+      `${round.presenceFramesPerMember.toFixed(2)} per member over ${windows} windows ` +
+      `(${(round.presenceFramesPerMemberPerWindow ?? 0).toFixed(3)} per member and window)`,
   );
   return round;
 }

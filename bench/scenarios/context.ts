@@ -31,6 +31,8 @@ export interface ScenarioContext {
   tag: string;
   /** The load generator's group for this system's clients in this scenario. */
   group: string;
+  /** What the log calls this system, where two setups of one system run side by side. */
+  label?: string;
   /** Set when profiling: where heap snapshots go. */
   profileDir?: string;
 }

@@ -22,7 +22,9 @@ export async function runLatencySideBySide(
     const order = runs.map((_r, i) => runs[(i + round) % runs.length] as ThroughputRun);
     for (const run of order) {
       const step = await throughputStep(run, sendRate, settings.durationMs / rounds);
-      run.ctx.log(`    round ${round + 1}/${rounds}: ${describeStep(run.ctx.system.name, step)}`);
+      run.ctx.log(
+        `    round ${round + 1}/${rounds}: ${describeStep(run.ctx.label ?? run.ctx.system.name, step)}`,
+      );
       steps.get(run)?.push(step);
     }
   }

@@ -1,6 +1,6 @@
 import type { CoreWait, MachineInfo } from "../harness/proc-stats.ts";
 import type { SystemName } from "../load/ipc.ts";
-import type { BenchConfig } from "./config.ts";
+import type { BenchConfig, RouterName } from "./config.ts";
 
 /** Latency figures in ms. */
 export interface LatencySummary {
@@ -145,6 +145,11 @@ export interface StormResult {
   resets: number;
   /** Presence frames the clients received from the first send to the end (absent before 2026-12-05). */
   presenceFrames?: number;
+  /**
+   * Of those, the frames that carried a room's count alone (rooms above
+   * PRESENCE_COUNT_ONLY_ABOVE); absent before 2026-12-05.
+   */
+  presenceCountFrames?: number;
   /** Cores used from the kill until every client was back. */
   cores: CoresUsed;
   /** CPU of the instances (ms) per client that came back, from the kill until all were back. */
@@ -176,6 +181,8 @@ export interface BigRoomRound {
   presenceFramesPerRejoin: number;
   /** The same per connected client, and the presence windows the storm lasted. */
   presenceFramesPerMember: number;
+  /** The same per member and presence window (absent before 2026-12-05). */
+  presenceFramesPerMemberPerWindow?: number;
   windows: number;
 }
 
@@ -183,6 +190,62 @@ export interface BigRoomResult {
   clients: number;
   oneRoom: BigRoomRound;
   manyRooms: BigRoomRound;
+}
+
+/** One instance in the fan-out scenario. */
+export interface FanoutInstance {
+  id: string;
+  /** Rooms this instance has sockets in, and those sockets. */
+  rooms: number;
+  clients: number;
+  /** Messages it received from the bus (`switchboard_bus_messages_received_total`, this run's share). */
+  received: number;
+  /** Messages sent to the rooms it has sockets in: what per-room channels should bring it. */
+  roomMessages: number;
+  /** Deliveries to its sockets (`switchboard_messages_delivered_total`, this run's share). */
+  delivered: number;
+  /** received / roomMessages. */
+  ratio: number;
+}
+
+/** Scenario 6: per-room channels on one Redis. */
+export interface FanoutResult {
+  instances: number;
+  rooms: number;
+  clients: number;
+  /** Rooms by how many instances hold their clients: "1": rooms on one instance, and so on. */
+  roomsBySpread: Record<string, number>;
+  sendRate: number;
+  sent: number;
+  expected: number;
+  /** Deliveries the clients showed, and those lost. */
+  delivered: number;
+  lost: number;
+  perInstance: FanoutInstance[];
+  /** The highest received / roomMessages of any instance. */
+  worstRatio: number;
+}
+
+/** Scenario 7: the fixed-load latency on a master and a replica, with the replica acknowledgement on and off. */
+export interface ReplicaAckResult {
+  sendRate: number;
+  on: LatencyResult;
+  off: LatencyResult;
+}
+
+/** One router's run, for the side-by-side of `--router dev,haproxy`. */
+export interface RouterRun {
+  router: RouterName;
+  /** Per system, the latency scenario's median round (and the best throughput step). */
+  systems: Partial<
+    Record<
+      SystemName,
+      {
+        latency?: { sendRate: number; deliveredPerSecond: number; p99: number; cores: CoresUsed };
+        throughput?: { sendRate: number; deliveredPerSecond: number; cores: CoresUsed };
+      }
+    >
+  >;
 }
 
 export interface SystemResults {
@@ -207,6 +270,11 @@ export interface BenchReport {
   /** Cores busy on the machine before the run started, with nothing of ours running. */
   backgroundCores: number;
   systems: Partial<Record<SystemName, SystemResults>>;
+  /** Switchboard-only scenarios, when they ran. */
+  fanout?: FanoutResult;
+  replicaAck?: ReplicaAckResult;
+  /** With `--router a,b`: each router's figures at the same load, in the order run. */
+  routers?: RouterRun[];
   durationSeconds: number;
 }
 

@@ -13,10 +13,12 @@ import { LoadGenerator } from "../load/load-generator.ts";
 import { now } from "../load/stamp.ts";
 import { runBigRoom } from "./bigroom.ts";
 import { onInterrupt } from "./cleanup.ts";
-import type { BenchConfig, ScenarioName } from "./config.ts";
+import { type BenchConfig, type ScenarioName, SYSTEM_SCENARIOS } from "./config.ts";
 import { runConnections } from "./connections.ts";
 import { type ScenarioContext, waitForQuiet } from "./context.ts";
+import { runFanout } from "./fanout.ts";
 import { runLatencySideBySide } from "./latency.ts";
+import { runReplicaAck } from "./replica-ack.ts";
 import type { BenchReport, SystemResults } from "./results.ts";
 import { runStorm } from "./storm.ts";
 import { RunningSystem, SYSTEM_ENV } from "./systems.ts";
@@ -74,7 +76,7 @@ export async function runBench(config: BenchConfig, options: RunOptions): Promis
     config,
     machine: machineInfo(),
     settings: SYSTEM_ENV,
-    notes: NOTES,
+    notes: NOTES.map((note) => note.replace("as 3 instances", `as ${config.instances} instances`)),
     backgroundCores: await foreignCores(2000),
     systems: {},
     durationSeconds: 0,
@@ -86,7 +88,10 @@ export async function runBench(config: BenchConfig, options: RunOptions): Promis
     );
   }
   const wanted = (scenario: ScenarioName) => config.scenarios.includes(scenario);
-  const names = ORDER.filter((s) => config.systems.includes(s));
+  // The fan-out and the replica acknowledgement start Switchboard clusters of their own.
+  const names = config.scenarios.some((s) => SYSTEM_SCENARIOS.includes(s))
+    ? ORDER.filter((s) => config.systems.includes(s))
+    : [];
   const results = (name: SystemName): SystemResults => {
     let r = report.systems[name];
     if (r === undefined) {
@@ -101,14 +106,15 @@ export async function runBench(config: BenchConfig, options: RunOptions): Promis
     log(`  ${name} ${scenario} failed: ${message}`);
   };
 
-  const load = await LoadGenerator.start(config.workers);
-  const forgetLoad = onInterrupt(() => load.stop());
+  // The workers load their code while the clusters start.
+  const loading = LoadGenerator.start(config.workers);
+  loading.catch(() => {});
+  const forgetLoad = onInterrupt(async () => (await loading).stop());
   const systems = new Map<SystemName, RunningSystem>();
   try {
-    log("\nstarting the three clusters");
-    for (const name of names) {
+    if (names.length > 0) log(`\nstarting the clusters of ${names.join(", ")}`);
+    const startOne = async (name: SystemName) => {
       results(name);
-      if (config.quietWaitMs > 0) await waitForQuiet(log, config.quietWaitMs);
       try {
         const system = await RunningSystem.start(
           name,
@@ -119,7 +125,18 @@ export async function runBench(config: BenchConfig, options: RunOptions): Promis
       } catch (error) {
         failed(name, "start", error);
       }
+    };
+    if (config.quietWaitMs > 0) {
+      // One at a time, each on a quiet machine: a start's own load would delay the next's wait.
+      for (const name of names) {
+        await waitForQuiet(log, config.quietWaitMs);
+        await startOne(name);
+      }
+    } else {
+      // No quiet wait asked for (the tiny run): the starts wait on each other's health checks, not cores.
+      await Promise.all(names.map(startOne));
     }
+    const load = await loading;
     const context = (name: SystemName, scenario: ScenarioName): ScenarioContext => {
       const system = systems.get(name);
       if (system === undefined) throw new Error(`${name} is not running`);
@@ -210,12 +227,16 @@ export async function runBench(config: BenchConfig, options: RunOptions): Promis
         if (wanted("latency")) {
           log("\nlatency");
           const plainBest = report.systems.plain?.throughput?.best?.sendRate;
+          const fixed = config.latency.rate;
           const rate =
-            plainBest === undefined ? config.latency.fallbackRate : Math.max(1, plainBest / 2);
+            fixed ??
+            (plainBest === undefined ? config.latency.fallbackRate : Math.max(1, plainBest / 2));
           const basis =
-            plainBest === undefined
-              ? `fixed ${rate} sends/s (plain's maximum unknown)`
-              : `half of plain's maximum (${plainBest} sends/s)`;
+            fixed !== undefined
+              ? `fixed ${rate} sends/s (given)`
+              : plainBest === undefined
+                ? `fixed ${rate} sends/s (plain's maximum unknown)`
+                : `half of plain's maximum (${plainBest} sends/s)`;
           await profiled(who, "latency", async () => {
             for (const [run, latency] of await runLatencySideBySide(runs, rate, basis)) {
               results(run.ctx.system.name).latency = latency;
@@ -240,11 +261,29 @@ export async function runBench(config: BenchConfig, options: RunOptions): Promis
         running.filter((name) => name !== "ceiling"),
       );
     }
+
+    // 6 and 7. Switchboard alone, on clusters and Redis setups of their own.
+    const switchboardOnly = config.systems.includes("switchboard");
+    if (wanted("fanout") && switchboardOnly) {
+      try {
+        report.fanout = await runFanout(config, load, log, tag("switchboard", "fanout"));
+      } catch (error) {
+        failed("switchboard", "fanout", error);
+      }
+    }
+    if (wanted("replica-ack") && switchboardOnly) {
+      try {
+        report.replicaAck = await runReplicaAck(config, load, log);
+      } catch (error) {
+        failed("switchboard", "replica-ack", error);
+      }
+    }
   } finally {
-    await load.closeClients().catch(() => {});
+    const load = await loading.catch(() => undefined);
+    await load?.closeClients().catch(() => {});
     for (const system of systems.values()) await system.stop().catch(() => {});
     forgetLoad();
-    load.stop();
+    load?.stop();
   }
   report.durationSeconds = (now() - started) / 1000;
   return report;

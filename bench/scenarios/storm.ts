@@ -211,6 +211,7 @@ export async function stormOf(
     sendErrors: receipts.sendErrors,
     resets: receipts.resets,
     presenceFrames: receipts.presenceFrames,
+    presenceCountFrames: receipts.presenceCountFrames,
     cores,
     instanceCpuMsPerReconnect: (cores.instances * stormSeconds * 1000) / Math.max(1, times.length),
     stormSeconds,

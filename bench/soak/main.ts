@@ -11,7 +11,9 @@ import { runSoak } from "./run-soak.ts";
  * and logouts, and one instance restart through a 3-instance local cluster,
  * sampled every 10 s; writes bench/results/soak-<date>.md with a chart per
  * series and a verdict on growth per hour after warm-up. Exits 1 when
- * something was lost or a series grew past its bound.
+ * something was lost or a series grew past its bound. Ended early by
+ * SIGTERM or SIGINT, it writes the report of the samples so far (marked
+ * "ended early at N min") and exits 143 or 130.
  */
 const { values } = parseArgs({
   options: {
@@ -50,11 +52,25 @@ for (const [name, value] of Object.entries(numbers)) {
 }
 
 const commit = sourceCommit(fileURLToPath(new URL("../../", import.meta.url)));
+const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+// The first SIGTERM or SIGINT ends the run early with a report of what it has;
+// a second one ends this process at once (the cluster's processes are ended with it).
+const stop = new AbortController();
+let stoppedBy: NodeJS.Signals | undefined;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    if (stoppedBy !== undefined) process.exit(signal === "SIGINT" ? 130 : 143);
+    stoppedBy = signal;
+    log(`${signal}: ending the run early; writing the report of the samples so far`);
+    stop.abort();
+  });
+}
 const result = await runSoak({
   ...numbers,
   restartAt: 0.4,
   instanceEntry: values.source ? "src/server/main.ts" : "dist/server/main.js",
-  log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
+  log,
+  stop: stop.signal,
 });
 await mkdir(values.out, { recursive: true });
 let stamp = result.started.toISOString().slice(0, 10);
@@ -63,5 +79,9 @@ if (existsSync(`${values.out}/soak-${stamp}.md`)) {
 }
 const path = await writeSoakReport(result, values.out, stamp, commit);
 const ok = passed(result, judge(result));
+if (stoppedBy !== undefined) {
+  process.stdout.write(`\nENDED EARLY (${stoppedBy}): report written to ${path}\n`);
+  process.exit(stoppedBy === "SIGINT" ? 130 : 143);
+}
 process.stdout.write(`\n${ok ? "PASS" : "FAIL"}: report written to ${path}\n`);
 process.exit(ok ? 0 : 1);

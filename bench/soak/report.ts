@@ -201,6 +201,8 @@ export async function writeSoakReport(
   }
   const o = result.options;
   const c = result.counts;
+  const early =
+    result.endedEarlyAt === undefined ? undefined : `${fmt(result.endedEarlyAt, 1)} min`;
   const first = result.samples[0];
   const last = result.samples.at(-1);
   const lines = [
@@ -210,8 +212,14 @@ export async function writeSoakReport(
     "",
     `Sampled every ${o.sampleMs / 1000} s: Redis used_memory and key count; each instance's heap (after a full GC), RSS, active handles and event-loop delay (through bench/harness/memory-probe.mjs); the load's counters. A message is lost when the server acknowledged it to its sender and the room's observer had not shown it a minute later.`,
     "",
-    `## Verdict: ${ok ? "PASS" : "FAIL"}`,
+    `## Verdict: ${ok ? "PASS" : "FAIL"}${early === undefined ? "" : ` (ended early at ${early})`}`,
     "",
+    ...(early === undefined
+      ? []
+      : [
+          `**Ended early at ${early}** of the ${o.minutes} planned (SIGTERM or SIGINT): the load was stopped and this report covers the ${result.samples.length} samples taken until then.`,
+          "",
+        ]),
     `- Acknowledged ${c.acked}, shown ${c.delivered} times over all clients, **lost ${c.lost}**, refused ${c.refused}; unsent at the end ${last?.unsent ?? "–"}; observer reloads ${c.observerResets}; clients that stay but were logged out ${c.loggedOut}.`,
     `- ${c.visits} visits (${c.visitErrors} failed), ${c.logins} logins, ${c.logouts} logouts, ${c.anonymous} visits without login.`,
     `- Redis: ${fmt((first?.redisUsed ?? Number.NaN) / 1e6)} MB and ${first?.redisKeys ?? "–"} keys at the start, ${fmt((last?.redisUsed ?? Number.NaN) / 1e6)} MB and ${last?.redisKeys ?? "–"} keys at the end.`,

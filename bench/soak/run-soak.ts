@@ -26,6 +26,11 @@ export interface SoakOptions {
   /** What the instances run: the build (`dist/server/main.js`) or the source. */
   instanceEntry: string;
   log: (line: string) => void;
+  /**
+   * Ends the run early (SIGTERM or SIGINT): the load stops, and the result
+   * holds the samples taken so far, marked with when it ended. @default none
+   */
+  stop?: AbortSignal;
 }
 
 export interface InstanceSample {
@@ -50,7 +55,7 @@ export interface Sample {
 }
 
 export interface SoakResult {
-  options: Omit<SoakOptions, "log">;
+  options: Omit<SoakOptions, "log" | "stop">;
   started: Date;
   samples: Sample[];
   /** Seconds since the start at which the instance was restarted, and which. */
@@ -59,11 +64,29 @@ export interface SoakResult {
   counts: LoadCounts;
   /** Lines at level warn or above that the instances and the supervisor logged. */
   problems: string[];
+  /** Minutes of load after which the run was ended early (`stop`); absent when it ran its course. */
+  endedEarlyAt?: number;
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or less when `stop` fires meanwhile. */
+function delay(ms: number, stop?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (stop?.aborted === true) {
+      resolve();
+      return;
+    }
+    const done = () => {
+      clearTimeout(timer);
+      stop?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    stop?.addEventListener("abort", done, { once: true });
+  });
 }
+
+/** How long the load may take to settle when the run is ended early: the user is waiting. */
+const EARLY_STOP_SETTLE_MS = 10_000;
 
 /**
  * Runs the soak: its own Redis, a 3-instance local cluster with the memory
@@ -127,17 +150,26 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       return sample;
     };
     await take();
+    const stop = options.stop;
     for (let next = startMs + options.sampleMs; next <= endMs; next += options.sampleMs) {
-      await delay(Math.max(0, next - Date.now()));
+      await delay(Math.max(0, next - Date.now()), stop);
+      if (stop?.aborted === true) break;
       if (restart === undefined && Date.now() >= restartMs) {
         restart = await restartOne(cluster, startMs);
         log(`restarted ${restart.id} at ${restart.t} s`);
       }
       await take();
     }
-    log("stopping the load; waiting for outboxes and the observer");
-    await load.stop();
-    await take();
+    let endedEarlyAt: number | undefined;
+    if (stop?.aborted === true) {
+      endedEarlyAt = (Date.now() - startMs) / 60_000;
+      log(`ended early at ${endedEarlyAt.toFixed(1)} min; stopping the load`);
+      await load.stop(EARLY_STOP_SETTLE_MS);
+    } else {
+      log("stopping the load; waiting for outboxes and the observer");
+      await load.stop();
+      await take();
+    }
     return {
       options: withoutLog(options),
       started,
@@ -145,6 +177,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       restart,
       counts: { ...load.counts },
       problems: await problemLines(join(cluster.dataDir, "logs")),
+      ...(endedEarlyAt === undefined ? {} : { endedEarlyAt }),
     };
   } finally {
     load?.close();
@@ -155,8 +188,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   }
 }
 
-function withoutLog(options: SoakOptions): Omit<SoakOptions, "log"> {
-  const { log: _log, ...rest } = options;
+function withoutLog(options: SoakOptions): Omit<SoakOptions, "log" | "stop"> {
+  const { log: _log, stop: _stop, ...rest } = options;
   return rest;
 }
 

@@ -11,8 +11,12 @@ export interface ClientHooks {
   attempt(client: number): void;
   sendError(client: number): void;
   reset(client: number): void;
-  /** A presence frame arrived (Switchboard only: the references have no presence). */
-  presence(client: number): void;
+  /**
+   * A presence frame arrived (Switchboard only: the references have no
+   * presence): `countOnly` when it carried a room's count and no names (a
+   * room above PRESENCE_COUNT_ONLY_ABOVE members).
+   */
+  presence(client: number, countOnly: boolean): void;
 }
 
 /** One simulated user connection of any of the three systems. */

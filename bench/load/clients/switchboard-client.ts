@@ -64,7 +64,19 @@ export class SwitchboardBenchClient implements BenchClient {
         hooks.attempt(local);
       }
     });
-    this.client.on("members", () => hooks.presence(local));
+    // Every presence frame, a batch with names or a count alone, changes a
+    // room's members ("members"); one with names then tells each user
+    // ("presence"), in the same turn. A frame that told nobody by the end of
+    // that turn was a count alone.
+    let frame = { named: false };
+    this.client.on("presence", () => {
+      frame.named = true;
+    });
+    this.client.on("members", () => {
+      const current = { named: false };
+      frame = current;
+      queueMicrotask(() => hooks.presence(local, !current.named));
+    });
     this.client.on("outbox", (entries) => {
       for (const entry of entries) {
         if (entry.status !== "failed") continue;

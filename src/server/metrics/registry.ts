@@ -1,6 +1,19 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 /**
+ * Messages this process took from the message bus. A plain number that the
+ * fan-out bumps (one line there, no metrics object to pass through the bus's
+ * seam) and the counter reads when scraped; an instance is a process of its
+ * own, so the process's count is the instance's.
+ */
+let busMessagesReceived = 0;
+
+/** One message arrived from the bus (a room channel this instance subscribes to). */
+export function countBusMessage(): void {
+  busMessagesReceived += 1;
+}
+
+/**
  * Every metric an instance exports, in one registry of its own (not
  * prom-client's global one), named the Prometheus way: `switchboard_`, the
  * unit in the name, `_total` on counters. Node's own figures (event-loop
@@ -53,6 +66,16 @@ export function createRegistry() {
       name: "switchboard_messages_delivered_total",
       help: "Chat messages sent to this instance's sockets, one per receiving socket",
       registers,
+    }),
+    busReceived: new Counter({
+      name: "switchboard_bus_messages_received_total",
+      help: "Chat messages this instance received from the message bus (once per instance and message, whatever the receivers)",
+      registers,
+      // Read when scraped, from the count the fan-out keeps.
+      collect() {
+        this.reset();
+        this.inc(busMessagesReceived);
+      },
     }),
     batched: new Counter({
       name: "switchboard_messages_batched_total",

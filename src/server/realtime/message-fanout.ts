@@ -1,5 +1,6 @@
 import { BATCH_MAX, type Message } from "../../protocol/index.ts";
 import type { Logger } from "../logger.ts";
+import { countBusMessage } from "../metrics/registry.ts";
 import type { MessageListener } from "../store/bus/message-bus.ts";
 import type { ChatServer } from "./types.ts";
 
@@ -28,6 +29,7 @@ export function deliverToSockets(io: ChatServer, log: Logger): MessageListener {
     }
   };
   return (message) => {
+    countBusMessage();
     if (batch === undefined) {
       batch = new Map();
       queueMicrotask(flush);
