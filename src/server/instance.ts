@@ -5,7 +5,7 @@ import type { Config } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import type { Logger } from "./logger.ts";
 import { createInstanceMetrics } from "./metrics/index.ts";
-import { deliverToSockets } from "./realtime/message-fanout.ts";
+import { messageFanout } from "./realtime/message-fanout.ts";
 import { PresenceTracker } from "./realtime/presence-tracker.ts";
 import { startSessionWatch } from "./realtime/session-watch.ts";
 import { logSockets } from "./realtime/socket-log.ts";
@@ -107,7 +107,9 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     countOnlyAbove: config.presenceCountOnlyAbove,
     countIntervalMs: config.presenceCountIntervalMs,
   });
-  const bus = redisMessageBus(redis.pubsub, keys, deliverToSockets(io, log), log);
+  // The fan-out reads what a resubscription missed from the history (`messages`, made below).
+  const fanout = messageFanout(io, (room, after, count) => messages.after(room, after, count), log);
+  const bus = redisMessageBus(redis.pubsub, keys, fanout.deliver, log, fanout.resubscribed);
   const replicaAck =
     config.replicaAck === "on" || (config.replicaAck === "auto" && (await redis.hasReplicas()));
   log.info({ redis: redis.mode, replicaAck }, "redis topology");
@@ -126,6 +128,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     messages,
     presence: tracker,
     bus,
+    fanout,
     redisReady: redis.isReady,
     rateLimits,
     messageRatePerSecond: config.messageRatePerSecond,

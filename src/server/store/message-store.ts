@@ -162,6 +162,16 @@ export class MessageStore {
     return { epoch, offset, messages, recovered: mode !== "latest" };
   }
 
+  /** Up to `count` messages with an offset above `after`, oldest first. */
+  async after(room: string, after: number, count: number): Promise<Message[]> {
+    const k = this.keys.room(room);
+    const entries = await this.send<StreamEntries>(
+      ["XRANGE", k.log, `${after + 1}-0`, "+", "COUNT", String(count)],
+      k.log,
+    );
+    return entries.map(entryMessage);
+  }
+
   /** Up to `count` messages with an offset below `before`, oldest first. */
   async before(room: string, before: number, count: number): Promise<Message[]> {
     if (before <= 1) return [];

@@ -13,6 +13,7 @@ import {
 } from "./shared.ts";
 
 type RedisSentinel = ReturnType<typeof createSentinel>;
+type TopologyChange = { type: string; node?: { host: string; port: number } };
 
 /**
  * How long one command may wait for the master. node-redis's Sentinel client
@@ -59,15 +60,9 @@ export async function connectSentinel(
       scanInterval: 5000,
     });
     logErrors(sentinel, name, log);
-    sentinel.on(
-      "topology-change",
-      (event: { type: string; node?: { host: string; port: number } }) => {
-        log.info(
-          { connection: name, change: event.type, node: event.node },
-          "redis topology change",
-        );
-      },
-    );
+    sentinel.on("topology-change", (event: TopologyChange) => {
+      log.info({ connection: name, change: event.type, node: event.node }, "redis topology change");
+    });
     return sentinel;
   };
 
@@ -80,6 +75,8 @@ export async function connectSentinel(
   const send = <T>(args: string[]): Promise<T> => retrying(() => run<T>(args), COMMAND_DEADLINE_MS);
   // node-redis types the Sentinel's unsubscribe listener as string-or-buffer; one wrapper per listener fits both calls.
   const wrappers = new Map<(json: string) => void, (message: string | Buffer) => void>();
+  /** The channels this connection holds, with their listener. */
+  const channels = new Map<string, (message: string | Buffer) => void>();
   const asText = (listener: (json: string) => void) => {
     let wrapper = wrappers.get(listener);
     if (wrapper === undefined) {
@@ -96,6 +93,35 @@ export async function connectSentinel(
     chain = next.catch(() => undefined);
     return next;
   };
+  // Each Sentinel client learns of a new master by itself: the command one
+  // at its next command, the pub/sub one only from the Sentinels' events or
+  // its scan. When one of them moves, a PING through the other makes it
+  // look again at once (its master connection is down, so it asks the
+  // Sentinels), instead of up to `scanInterval` later.
+  const nudge = (sentinel: RedisSentinel) => {
+    sentinel.sendCommand(false, ["PING"]).catch(() => undefined);
+  };
+  command.on("topology-change", (event: TopologyChange) => {
+    if (event.type === "MASTER_CHANGE") nudge(pubsub);
+  });
+  const resubscribedListeners: ((channels: readonly string[] | undefined) => void)[] = [];
+  pubsub.on("topology-change", (event: TopologyChange) => {
+    if (event.type !== "MASTER_CHANGE") return;
+    nudge(command);
+    // node-redis moves the subscriptions onto a new connection to the new
+    // master; a (un)subscribe waits for that connection. Subscribing a channel
+    // we hold again (no command goes out for it) therefore resolves once the
+    // subscriptions are held on the new master.
+    const [held] = channels;
+    if (held === undefined) return;
+    serial(() => pubsub.subscribe(held[0], held[1])).then(
+      () => {
+        for (const listener of resubscribedListeners) listener(undefined);
+      },
+      (error: unknown) => log.warn({ err: error }, "moving the subscriptions failed"),
+    );
+  });
+
   const probe = healthProbe(() => run(["PING"]));
 
   return {
@@ -104,10 +130,18 @@ export async function connectSentinel(
     pubsub: {
       publishCommand: "PUBLISH",
       publish: (channel, json) => send(["PUBLISH", channel, json]),
-      subscribe: (channel, listener) => serial(() => pubsub.subscribe(channel, asText(listener))),
-      unsubscribe: (channel, listener) =>
-        serial(() => pubsub.unsubscribe(channel, asText(listener))),
+      subscribe: (channel, listener) => {
+        channels.set(channel, asText(listener));
+        return serial(() => pubsub.subscribe(channel, asText(listener)));
+      },
+      unsubscribe: (channel, listener) => {
+        channels.delete(channel);
+        return serial(() => pubsub.unsubscribe(channel, asText(listener)));
+      },
       isOpen: () => pubsub.isOpen,
+      onResubscribed: (listener) => {
+        resubscribedListeners.push(listener);
+      },
     },
     watched: [
       ["command", command],
