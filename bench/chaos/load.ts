@@ -29,6 +29,8 @@ export class ChatLoad {
   private sending = false;
   private timers: NodeJS.Timeout[] = [];
   private sequence = 0;
+  /** When each client first showed a message it sent itself (its acknowledgement, or the live copy). */
+  readonly acks: { room: string; offset: number; at: number }[] = [];
   /** Connections reused across polls, as a browser does. */
   private readonly agent = new Agent({ keepAlive: true });
 
@@ -67,6 +69,12 @@ export class ChatLoad {
 
   private watch({ client, ledger }: LoadClient): void {
     client.on("room", (view, change) => {
+      const at = Date.now();
+      for (const message of change.added) {
+        if (ledger.sent.has(message.clientId)) {
+          this.acks.push({ room: view.name, offset: message.offset, at });
+        }
+      }
       if (change.reset) {
         if (change.added.length === 0) ledger.startAt(view.name, view.offset);
         else ledger.reload(view.name, change.added);

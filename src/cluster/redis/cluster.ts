@@ -169,7 +169,7 @@ export class RedisClusterServer {
   }
 
   /** Every running node says cluster_state:ok (all slots covered and agreed) and knows them all. */
-  private async waitHealthy(timeoutMs: number, known = 0): Promise<void> {
+  async waitHealthy(timeoutMs: number, known = 0): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const states = await Promise.all(

@@ -10,20 +10,42 @@ import { waitForPort } from "./server.ts";
 export class RedisNode {
   private constructor(
     readonly port: number,
-    private readonly child: ChildProcess,
+    private child: ChildProcess,
+    private readonly args: readonly string[],
   ) {}
 
   static async start(port: number, args: string[]): Promise<RedisNode> {
+    const node = new RedisNode(port, RedisNode.spawn(args), args);
+    await node.listening();
+    return node;
+  }
+
+  private static spawn(args: readonly string[]): ChildProcess {
     const child = spawn("redis-server", args, { stdio: ["ignore", "ignore", "inherit"] });
     endWithThisProcess(child);
-    const node = new RedisNode(port, child);
+    return child;
+  }
+
+  private async listening(): Promise<void> {
+    const child = this.child;
     try {
-      await waitForPort(port, 5000, () => child.exitCode !== null);
+      await waitForPort(this.port, 5000, () => child.exitCode !== null);
     } catch (error) {
-      await node.stop("SIGKILL");
+      await this.stop("SIGKILL");
       throw error;
     }
-    return node;
+  }
+
+  /**
+   * Starts a stopped node again, on its port, with its arguments and its
+   * folder (a Cluster node finds its nodes.conf and rejoins; a Sentinel's old
+   * master is turned into a replica by the Sentinels), as an operator
+   * bringing a crashed machine back would.
+   */
+  async restart(): Promise<void> {
+    if (this.running) throw new Error(`the Redis node on port ${this.port} still runs`);
+    this.child = RedisNode.spawn(this.args);
+    await this.listening();
   }
 
   get url(): string {
