@@ -3,6 +3,7 @@ import { createSentinel } from "redis";
 import type { Logger } from "../../logger.ts";
 import type { RedisConnections } from "../redis-connection.ts";
 import { isTransientRedisError } from "../redis-errors.ts";
+import { SentinelMaster } from "./sentinel-master.ts";
 import {
   connectedReplicas,
   healthProbe,
@@ -15,14 +16,22 @@ import {
 type RedisSentinel = ReturnType<typeof createSentinel>;
 type TopologyChange = { type: string; node?: { host: string; port: number } };
 
-/**
- * How long one command may wait for the master. node-redis's Sentinel client
- * holds a command while the master is unreachable, asks the Sentinels again
- * and sends it to the master they name, so a command sent during a failover
- * runs once the replica is promoted; past this, the user is told
- * `unavailable` (and the client retries with the same clientId).
- */
+/** How long one command may take on the connection to the master. */
 const COMMAND_DEADLINE_MS = 2500;
+/**
+ * How long one command may wait in node-redis's Sentinel client, the path
+ * taken while the direct connection to the master is down: it holds a
+ * command until it has found the master again. Short, so that the command
+ * is tried again on the direct connection as soon as that has moved to the
+ * new master; longer than a WAIT (REDIS_REPLICA_ACK_TIMEOUT_MS).
+ */
+const FALLBACK_DEADLINE_MS = 1000;
+/**
+ * How long a command keeps trying through a failover before the user is
+ * told `unavailable` (and the client retries with the same clientId); below
+ * the client's 5 s acknowledgement timeout.
+ */
+const COMMAND_BUDGET_MS = 3000;
 
 /**
  * A master and its replicas behind Sentinels, through node-redis's Sentinel
@@ -70,9 +79,13 @@ export async function connectSentinel(
   const pubsub = make("pubsub", false);
   await Promise.all([command.connect(), pubsub.connect()]);
 
-  const run = <T>(args: string[]) =>
-    withDeadline(command.sendCommand(false, args) as Promise<T>, COMMAND_DEADLINE_MS);
-  const send = <T>(args: string[]): Promise<T> => retrying(() => run<T>(args), COMMAND_DEADLINE_MS);
+  const run = <T>(args: string[]): Promise<T> => {
+    const direct = master.ready;
+    return direct !== undefined
+      ? withDeadline(direct.sendCommand(args) as Promise<T>, COMMAND_DEADLINE_MS)
+      : withDeadline(command.sendCommand(false, args) as Promise<T>, FALLBACK_DEADLINE_MS);
+  };
+  const send = <T>(args: string[]): Promise<T> => retrying(() => run<T>(args), COMMAND_BUDGET_MS);
   // node-redis types the Sentinel's unsubscribe listener as string-or-buffer; one wrapper per listener fits both calls.
   const wrappers = new Map<(json: string) => void, (message: string | Buffer) => void>();
   /** The channels this connection holds, with their listener. */
@@ -101,8 +114,16 @@ export async function connectSentinel(
   const nudge = (sentinel: RedisSentinel) => {
     sentinel.sendCommand(false, ["PING"]).catch(() => undefined);
   };
+  const master = new SentinelMaster(nodes, masterName, credentials, log, () => {
+    nudge(command);
+    nudge(pubsub);
+  });
+  const known = command.getMasterNode();
+  if (known !== undefined) master.moveTo(known);
   command.on("topology-change", (event: TopologyChange) => {
-    if (event.type === "MASTER_CHANGE") nudge(pubsub);
+    if (event.type !== "MASTER_CHANGE") return;
+    nudge(pubsub);
+    if (event.node !== undefined) master.moveTo(event.node);
   });
   const resubscribedListeners: ((channels: readonly string[] | undefined) => void)[] = [];
   pubsub.on("topology-change", (event: TopologyChange) => {
@@ -153,6 +174,7 @@ export async function connectSentinel(
     isReady: () => probe.healthy(),
     close: async () => {
       probe.stop();
+      master.close();
       for (const sentinel of [pubsub, command]) {
         try {
           await withDeadline(sentinel.close(), 3000);
