@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { createClient } from "redis";
 import type { JoinResult, Message, PresenceEvent, Result } from "../src/protocol/index.ts";
 import { TestInstance } from "./helpers/instance.ts";
 import { TestRedis } from "./helpers/redis-server.ts";
@@ -95,6 +96,56 @@ test("after Redis restarts, messages and typing cross instances again", async ()
   });
   sa.emit("typing", { room });
   assert.equal((await typing).user, ann.name);
+});
+
+test("a message stored while an instance's subscription was cut reaches its sockets once the subscription is back", async () => {
+  const [a, b] = await Promise.all([instance("resub-a"), instance("resub-b")]);
+  const room = uniqueName("resub").toLowerCase();
+  const ann = await registeredUser(a.url);
+  const bob = await registeredUser(b.url);
+  const sa = await joinedSocket(a.url, ann.jar, room);
+  const sb = await joinedSocket(b.url, bob.jar, room);
+  const atB: Message[] = [];
+  onMessages(sb, (m) => atB.push(m));
+
+  const admin = createClient({ url: redis.url });
+  await admin.connect();
+  try {
+    // Cut the subscribers' connections and keep them from coming back: Redis
+    // takes no more connections than the others still open.
+    const clients = Number(/connected_clients:(\d+)/.exec(await admin.info("clients"))?.[1]);
+    const subscribers = (await admin.sendCommand(["CLIENT", "LIST", "TYPE", "pubsub"]))
+      ?.toString()
+      .trim()
+      .split("\n").length;
+    assert.ok(subscribers !== undefined && subscribers >= 2);
+    await admin.configSet("maxclients", String(clients - subscribers));
+    await admin.sendCommand(["CLIENT", "KILL", "TYPE", "pubsub"]);
+
+    // Stored and published while B listens to nothing: B does not hear it.
+    const sent = (await sa.emitWithAck("message:send", {
+      room,
+      text: "while B was cut off",
+      clientId: "cut-1",
+    })) as Result<{ message: Message }>;
+    assert.ok(sent.ok, JSON.stringify(sent));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(atB.length, 0, "B cannot have heard it live");
+
+    // B subscribes again: Bob sees the message without anyone sending another.
+    await admin.configSet("maxclients", "10000");
+    const deadline = Date.now() + 10_000;
+    while (atB.length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.deepEqual(
+      atB.map((m) => m.text),
+      ["while B was cut off"],
+    );
+  } finally {
+    await admin.configSet("maxclients", "10000").catch(() => undefined);
+    await admin.close();
+  }
 });
 
 test("the members of a crashed instance leave the member lists by themselves", async () => {

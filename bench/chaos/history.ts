@@ -1,44 +1,52 @@
-import { createClient } from "redis";
+import { pino } from "pino";
 import type { Message } from "../../src/protocol/index.ts";
+import type { RedisTarget } from "../../src/server/config.ts";
 import { Keys } from "../../src/server/store/keys.ts";
 import { entryMessage } from "../../src/server/store/message-store.ts";
+import { connectRedis, type RedisConnections } from "../../src/server/store/redis-connection.ts";
 
-/** Reads what Redis stored: the ground truth the clients are checked against. */
+/**
+ * Reads what Redis stored: the ground truth the clients are checked against.
+ * It connects the way an instance does (one Redis, Sentinel or Cluster), so
+ * it follows a failover too.
+ */
 export class StoredHistory {
   private readonly keys: Keys;
 
   private constructor(
-    private readonly client: ReturnType<typeof createClient>,
+    private readonly redis: RedisConnections,
     prefix: string,
   ) {
     this.keys = new Keys(prefix);
   }
 
-  static async connect(url: string, prefix = "sb"): Promise<StoredHistory> {
-    const client = createClient({ url, socket: { reconnectStrategy: () => 100 } });
-    client.on("error", () => undefined);
-    await client.connect();
-    return new StoredHistory(client, prefix);
+  static async connect(target: RedisTarget | string, prefix = "sb"): Promise<StoredHistory> {
+    const resolved: RedisTarget =
+      typeof target === "string" ? { mode: "single", url: target } : target;
+    const redis = await connectRedis(resolved, pino({ level: "silent" }));
+    return new StoredHistory(redis, prefix);
   }
 
   /** The latest offset of each room. */
   async latest(rooms: readonly string[]): Promise<Map<string, number>> {
-    const values = await this.client.mGet(rooms.map((room) => this.keys.room(room).seq));
+    // One GET per room: on a Cluster the rooms' counters live in different slots.
+    const values = await Promise.all(
+      rooms.map((room) => {
+        const seq = this.keys.room(room).seq;
+        return this.redis.send<string | null>(["GET", seq], seq);
+      }),
+    );
     return new Map(rooms.map((room, i) => [room, Number(values[i] ?? 0)]));
   }
 
   /** Every message kept for the room, oldest first. */
   async all(room: string): Promise<Message[]> {
-    const entries = (await this.client.sendCommand([
-      "XRANGE",
-      this.keys.room(room).log,
-      "-",
-      "+",
-    ])) as [string, string[]][];
+    const log = this.keys.room(room).log;
+    const entries = await this.redis.send<[string, string[]][]>(["XRANGE", log, "-", "+"], log);
     return entries.map(entryMessage);
   }
 
   async close(): Promise<void> {
-    await this.client.close().catch(() => this.client.destroy());
+    await this.redis.close();
   }
 }

@@ -9,6 +9,8 @@ import type { Message } from "../../src/protocol/index.ts";
 export class ClientLedger {
   /** room -> epoch -> offsets shown, in the order shown */
   private readonly shown = new Map<string, Map<string, number[]>>();
+  /** room -> "epoch:offset" -> id of the message shown there */
+  private readonly shownIds = new Map<string, Map<string, string>>();
   /** room -> the first offset after which this client must have everything */
   readonly since = new Map<string, number>();
   /** clientIds this client sent (acknowledged or not). */
@@ -51,7 +53,13 @@ export class ClientLedger {
       epochs = new Map();
       this.shown.set(room, epochs);
     }
+    let ids = this.shownIds.get(room);
+    if (ids === undefined) {
+      ids = new Map();
+      this.shownIds.set(room, ids);
+    }
     for (const message of messages) {
+      ids.set(`${message.epoch}:${message.offset}`, message.id);
       let offsets = epochs.get(message.epoch);
       if (offsets === undefined) {
         offsets = [];
@@ -77,10 +85,23 @@ export class ClientLedger {
     return this.downSince !== undefined;
   }
 
-  /** Lost and duplicated offsets of one room, against the stored history. */
-  check(room: string, stored: readonly Message[]): { lost: number; duplicates: number } {
+  /**
+   * Lost and duplicated offsets of one room, against the stored history, and
+   * messages taken back: shown at an offset where the history (never trimmed
+   * in a chaos run) holds another message or none, as when a failover loses
+   * a write that a client was already shown.
+   */
+  check(
+    room: string,
+    stored: readonly Message[],
+  ): { lost: number; duplicates: number; takenBack: number } {
+    const storedIds = new Map(stored.map((m) => [`${m.epoch}:${m.offset}`, m.id]));
+    let takenBack = 0;
+    for (const [key, id] of this.shownIds.get(room) ?? []) {
+      if (storedIds.get(key) !== id) takenBack += 1;
+    }
     const from = this.since.get(room);
-    if (from === undefined) return { lost: 0, duplicates: 0 };
+    if (from === undefined) return { lost: 0, duplicates: 0, takenBack };
     const epochs = this.shown.get(room) ?? new Map<string, number[]>();
     let duplicates = 0;
     const seen = new Set<string>();
@@ -95,6 +116,6 @@ export class ClientLedger {
     for (const message of stored) {
       if (message.offset > from && !seen.has(`${message.epoch}:${message.offset}`)) lost += 1;
     }
-    return { lost, duplicates };
+    return { lost, duplicates, takenBack };
   }
 }

@@ -29,6 +29,10 @@ export class ChatLoad {
   private sending = false;
   private timers: NodeJS.Timeout[] = [];
   private sequence = 0;
+  /** Each acknowledged send: its room, when it was sent and when its acknowledgement came. */
+  readonly acks: { room: string; sentAt: number; at: number }[] = [];
+  /** Sends not acknowledged yet, by clientId. */
+  private readonly pending = new Map<string, { room: string; sentAt: number }>();
   /** Connections reused across polls, as a browser does. */
   private readonly agent = new Agent({ keepAlive: true });
 
@@ -66,6 +70,17 @@ export class ChatLoad {
   }
 
   private watch({ client, ledger }: LoadClient): void {
+    // An entry leaves the outbox when its acknowledgement says ok.
+    client.on("outbox", (entries) => {
+      const waiting = new Set(entries.map((entry) => entry.clientId));
+      const at = Date.now();
+      for (const clientId of ledger.sent) {
+        const send = this.pending.get(clientId);
+        if (send === undefined || waiting.has(clientId)) continue;
+        this.pending.delete(clientId);
+        this.acks.push({ ...send, at });
+      }
+    });
     client.on("room", (view, change) => {
       if (change.reset) {
         if (change.added.length === 0) ledger.startAt(view.name, view.offset);
@@ -92,6 +107,7 @@ export class ChatLoad {
         this.sequence += 1;
         const sent = entry.client.send(room, `m${this.sequence} from ${entry.ledger.name}`);
         entry.ledger.sent.add(sent.clientId);
+        this.pending.set(sent.clientId, { room, sentAt: Date.now() });
         this.timers.push(setTimeout(tick, this.options.sendIntervalMs * (0.5 + Math.random())));
       };
       this.timers.push(setTimeout(tick, Math.random() * this.options.sendIntervalMs));

@@ -1,28 +1,31 @@
-import { RedisServer } from "../../src/cluster/redis/server.ts";
+import type { RedisTarget } from "../../src/server/config.ts";
 import { ClusterProcess } from "../harness/cluster-process.ts";
+import { type ChaosRedis, type ChaosRedisMode, startChaosRedis } from "./redis-topology.ts";
 import type { ClusterControl } from "./run-chaos.ts";
 
 /**
- * A local cluster for the chaos run: its own redis-server with persistence
- * (so that the run can restart it) and the supervisor with its router, both
+ * A local cluster for the chaos run: its own Redis of the chosen topology
+ * (one server with persistence by default, so that the run can restart it;
+ * or Sentinel, or a Cluster) and the supervisor with its router, both
  * stopped by `close()`.
  */
 export class LocalChaosCluster implements ClusterControl {
   private constructor(
-    private readonly redis: RedisServer,
+    readonly redis: ChaosRedis,
     private readonly cluster: ClusterProcess,
   ) {}
 
   static async start(
     instances: number,
     env: Record<string, string> = {},
+    mode: ChaosRedisMode = "single",
   ): Promise<LocalChaosCluster> {
-    const redis = await RedisServer.start({ persistence: true });
+    const redis = await startChaosRedis(mode);
     try {
       const cluster = await ClusterProcess.start({
         instances,
         env: {
-          REDIS_URL: redis.url,
+          ...redis.env,
           // Every client is a user of its own, registered from this one address.
           AUTH_ATTEMPTS_PER_MINUTE: "100000",
           HISTORY_SIZE: "1000000",
@@ -41,8 +44,8 @@ export class LocalChaosCluster implements ClusterControl {
     return this.cluster.url;
   }
 
-  get redisUrl(): string {
-    return this.redis.url;
+  get redisTarget(): RedisTarget {
+    return this.redis.target;
   }
 
   async instances() {
@@ -66,7 +69,18 @@ export class LocalChaosCluster implements ClusterControl {
   }
 
   async restartRedis(): Promise<void> {
+    if (this.redis.restart === undefined) {
+      throw new Error(`a graceful Redis restart is a step for one Redis, not ${this.redis.mode}`);
+    }
     await this.redis.restart();
+  }
+
+  killRedisMaster(rooms: readonly string[]) {
+    return this.redis.killMaster(rooms);
+  }
+
+  healRedis(): Promise<void> {
+    return this.redis.heal();
   }
 
   async close(): Promise<void> {

@@ -2,14 +2,22 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { LocalChaosCluster } from "./local-cluster.ts";
+import type { ChaosRedisMode } from "./redis-topology.ts";
 import { chaosPassed, chaosTable } from "./report.ts";
-import { CHAOS_STEPS, runChaos } from "./run-chaos.ts";
+import { chaosSteps, runChaos } from "./run-chaos.ts";
 
 /**
  * `npm run chaos`: 300 clients (a share on long-polling) chat over 10 rooms
  * through a 3-instance cluster while it is killed, drained, scaled, restarted
- * and loses its Redis for a moment; prints a table per step and writes it to
- * bench/results/chaos-<date>.md. Exits 1 when anything was lost or duplicated.
+ * and loses its Redis (a restart, then a `kill -9` of a master); prints a
+ * table per step and writes it to bench/results/chaos-<date>.md. Exits 1
+ * when anything was lost, duplicated, taken back or shown out of order.
+ *
+ * `--redis single|sentinel|cluster` picks the Redis topology (one Redis with
+ * its append-only file, a master and a replica behind three Sentinels, or a
+ * Cluster of three masters with a replica each); `--steps 7 --repeat 10`
+ * (`--steps 6` on Sentinel and Cluster) runs only the Redis kill, ten times
+ * over, bringing the killed node back as a replica between two kills.
  */
 const { values } = parseArgs({
   options: {
@@ -19,25 +27,50 @@ const { values } = parseArgs({
     "send-interval": { type: "string", default: "2000" },
     "chat-seconds": { type: "string", default: "3" },
     "no-write": { type: "boolean", default: false },
-    /** Comma-separated step numbers (1-6) to run only those, e.g. --steps 1 for the kill. */
+    /** Comma-separated step numbers to run only those, e.g. --steps 1 for the kill. */
     steps: { type: "string", default: "" },
+    /** The Redis topology: single, sentinel or cluster. */
+    redis: { type: "string", default: "single" },
+    /** Runs the chosen steps this many times, one table for all. */
+    repeat: { type: "string", default: "1" },
   },
 });
 
+const modes: readonly ChaosRedisMode[] = ["single", "sentinel", "cluster"];
+const mode = modes.find((m) => m === values.redis);
+if (mode === undefined) {
+  process.stderr.write(`--redis must be one of ${modes.join(", ")}, not "${values.redis}"\n`);
+  process.exit(2);
+}
+const repeat = Number(values.repeat);
+if (!Number.isInteger(repeat) || repeat < 1) {
+  process.stderr.write(`--repeat must be a whole number of at least 1, not "${values.repeat}"\n`);
+  process.exit(2);
+}
 const clients = Number(values.clients);
-const chosen =
+const available = chaosSteps(mode);
+const picked =
   values.steps === ""
-    ? CHAOS_STEPS
+    ? available
     : values.steps.split(",").map((n) => {
-        const step = CHAOS_STEPS[Number(n) - 1];
-        if (step === undefined)
-          throw new Error(`no step ${n}: steps are 1 to ${CHAOS_STEPS.length}`);
+        const step = available[Number(n) - 1];
+        if (step === undefined) {
+          process.stderr.write(
+            `no step ${n}: on ${mode} Redis, steps are 1 to ${available.length}\n`,
+          );
+          process.exit(2);
+        }
         return step;
       });
+const chosen = Array.from({ length: repeat }, (_r, round) =>
+  picked.map((step) =>
+    repeat === 1 ? step : { ...step, name: `${step.name} (${round + 1}/${repeat})` },
+  ),
+).flat();
 const rooms = Array.from({ length: Number(values.rooms) }, (_r, i) => `chaos-${i}`);
 const started = new Date();
 // The build that `npm run chaos` just made: instances start on plain Node, as in production.
-const cluster = await LocalChaosCluster.start(3, { INSTANCE_ENTRY: "dist/server/main.js" });
+const cluster = await LocalChaosCluster.start(3, { INSTANCE_ENTRY: "dist/server/main.js" }, mode);
 let results: Awaited<ReturnType<typeof runChaos>>;
 try {
   results = await runChaos(
@@ -68,14 +101,15 @@ if (!values["no-write"]) {
   const dir = fileURLToPath(new URL("../results/", import.meta.url));
   await mkdir(dir, { recursive: true });
   const stamp = started.toISOString().slice(0, 10);
-  const file = `${dir}chaos-${stamp}.md`;
+  const file = `${dir}chaos-${stamp}${mode === "single" ? "" : `-${mode}`}.md`;
   await writeFile(
     file,
     [
       `# Chaos run, ${started.toISOString()}`,
       "",
-      `${clients} clients (${Math.round(Number(values["polling-share"]) * 100)}% on long-polling) over ${rooms.length} rooms, 2 rooms each, one message every ~${values["send-interval"]} ms per client, through the router of a 3-instance local cluster.`,
+      `${clients} clients (${Math.round(Number(values["polling-share"]) * 100)}% on long-polling) over ${rooms.length} rooms, 2 rooms each, one message every ~${values["send-interval"]} ms per client, through the router of a 3-instance local cluster, on ${mode} Redis.`,
       "Reconnect time runs from the moment a client lost its connection to the moment it was connected again with every room caught up.",
+      'After a Redis master\'s kill, "Redis back" is when Redis served the affected rooms again (its own failover, or the restart of one Redis), "sends back" when a send to every affected room had been stored after the kill.',
       "",
       table,
       "",

@@ -4,8 +4,9 @@ import type { StepResult } from "./run-chaos.ts";
 /** The chaos table in Markdown: one row per step. */
 export function chaosTable(results: readonly StepResult[]): string {
   const header =
-    "| step | clients affected | reconnect p50 (ms) | p99 (ms) | max (ms) | lost | duplicates | unsent | stored twice | settled |";
-  const rule = "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |";
+    "| step | clients affected | reconnect p50 (ms) | p99 (ms) | max (ms) | lost | duplicates | unsent | stored twice | out of order | taken back | Redis back (ms) | sends back (ms) | settled |";
+  const rule =
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |";
   const rows = results.map((r) =>
     [
       r.step,
@@ -17,6 +18,10 @@ export function chaosTable(results: readonly StepResult[]): string {
       r.duplicates,
       r.undelivered,
       r.storedTwice,
+      r.outOfOrder,
+      r.takenBack,
+      r.redisFailoverMs === undefined ? "" : ms(r.redisFailoverMs),
+      r.sendsBackMs === undefined ? "" : ms(r.sendsBackMs),
       r.settled ? "yes" : "**no**",
     ].join(" | "),
   );
@@ -32,6 +37,8 @@ export function chaosPassed(results: readonly StepResult[]): boolean {
       r.duplicates === 0 &&
       r.undelivered === 0 &&
       r.storedTwice === 0 &&
-      r.outOfOrder === 0,
+      r.outOfOrder === 0 &&
+      r.takenBack === 0 &&
+      (r.sendsBackMs === undefined || Number.isFinite(r.sendsBackMs)),
   );
 }

@@ -1,18 +1,24 @@
 import { setTimeout as delay } from "node:timers/promises";
+import type { RedisTarget } from "../../src/server/config.ts";
 import { percentile } from "../harness/stats.ts";
 import { StoredHistory } from "./history.ts";
 import { ChatLoad, type LoadOptions } from "./load.ts";
+import type { ChaosRedisMode, MasterKill } from "./redis-topology.ts";
 
 /** What the chaos run needs from a cluster: the router, the admin API and Redis. */
 export interface ClusterControl {
   routerUrl: string;
-  redisUrl: string;
+  redisTarget: RedisTarget;
   instances(): Promise<{ id: string; state: string; sockets: number }[]>;
   kill(id: string): Promise<void>;
   stop(id: string): Promise<void>;
   scale(n: number): Promise<void>;
   restart(strategy: "all" | "rolling"): Promise<void>;
   restartRedis(): Promise<void>;
+  /** `kill -9` of the Redis master that holds the first of `rooms`. */
+  killRedisMaster(rooms: readonly string[]): Promise<MasterKill>;
+  /** Brings a killed Redis node back, so that the next kill has a replica to fail over to. */
+  healRedis(): Promise<void>;
 }
 
 export interface ChaosOptions extends Omit<LoadOptions, "routerUrl"> {
@@ -36,11 +42,27 @@ export interface StepResult {
   undelivered: number;
   storedTwice: number;
   outOfOrder: number;
+  /** Messages a client showed that the history does not hold (a failover took them back). */
+  takenBack: number;
   resets: number;
   settled: boolean;
+  /** After a Redis master's kill: until Redis itself served the affected rooms again (ms). */
+  redisFailoverMs?: number;
+  /** After a Redis master's kill: until a send to every affected room was stored again (ms). */
+  sendsBackMs?: number;
 }
 
-type Step = { name: string; run: (control: ClusterControl) => Promise<void> };
+/** What a step may hand back: a Redis kill. */
+type StepOutcome = MasterKill;
+
+export interface StepContext {
+  rooms: readonly string[];
+}
+
+type Step = {
+  name: string;
+  run: (control: ClusterControl, context: StepContext) => Promise<StepOutcome | undefined>;
+};
 
 async function busiest(control: ClusterControl): Promise<string> {
   const running = (await control.instances()).filter((i) => i.state === "running");
@@ -50,20 +72,62 @@ async function busiest(control: ClusterControl): Promise<string> {
   return id;
 }
 
+const done = async (work: Promise<void>): Promise<undefined> => {
+  await work;
+  return undefined;
+};
+
 export const CHAOS_STEPS: Step[] = [
-  { name: "kill -9 one instance", run: async (c) => c.kill(await busiest(c)) },
-  { name: "SIGTERM one instance (drain)", run: async (c) => c.stop(await busiest(c)) },
+  { name: "kill -9 one instance", run: async (c) => done(c.kill(await busiest(c))) },
+  { name: "SIGTERM one instance (drain)", run: async (c) => done(c.stop(await busiest(c))) },
   {
     name: "scale 3 → 2 → 3",
     run: async (c) => {
       await c.scale(2);
       await c.scale(3);
+      return undefined;
     },
   },
-  { name: "restart all at once", run: (c) => c.restart("all") },
-  { name: "rolling restart", run: (c) => c.restart("rolling") },
-  { name: "restart Redis", run: (c) => c.restartRedis() },
+  { name: "restart all at once", run: (c) => done(c.restart("all")) },
+  { name: "rolling restart", run: (c) => done(c.restart("rolling")) },
+  { name: "restart Redis", run: (c) => done(c.restartRedis()) },
 ];
+
+/**
+ * `kill -9` of the Redis master of the first room (on one Redis: of the
+ * Redis, which is then started again with its append-only file).
+ */
+export const REDIS_MASTER_STEP: Step = {
+  name: "kill -9 a Redis master",
+  run: async (c, context) => {
+    return c.killRedisMaster(context.rooms);
+  },
+};
+
+/**
+ * The steps of a run on a Redis topology: the six above and the Redis kill
+ * on one Redis; on Sentinel and Cluster the instance steps and the kill (a
+ * graceful restart of one Redis is not a step there).
+ */
+export function chaosSteps(mode: ChaosRedisMode): Step[] {
+  return mode === "single"
+    ? [...CHAOS_STEPS, REDIS_MASTER_STEP]
+    : [...CHAOS_STEPS.slice(0, 5), REDIS_MASTER_STEP];
+}
+
+/**
+ * Milliseconds from the kill until, in every affected room, a send made
+ * after the kill was acknowledged (stored, and on a replica where there is one).
+ */
+function sendsBack(load: ChatLoad, outcome: StepOutcome): number {
+  let worst = 0;
+  for (const room of outcome.affected) {
+    const first = load.acks.find((ack) => ack.room === room && ack.sentAt >= outcome.killedAt);
+    if (first === undefined) return Number.NaN;
+    worst = Math.max(worst, first.at - outcome.killedAt);
+  }
+  return worst;
+}
 
 async function waitRunning(control: ClusterControl, n: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -87,9 +151,17 @@ export async function runChaos(
 ): Promise<StepResult[]> {
   const log = options.log ?? (() => undefined);
   const load = new ChatLoad({ ...options, routerUrl: control.routerUrl });
-  const history = await StoredHistory.connect(control.redisUrl);
+  const history = await StoredHistory.connect(control.redisTarget);
   const results: StepResult[] = [];
-  let previous = { lost: 0, duplicates: 0, undelivered: 0, storedTwice: 0, outOfOrder: 0 };
+  let previous = {
+    lost: 0,
+    duplicates: 0,
+    undelivered: 0,
+    storedTwice: 0,
+    outOfOrder: 0,
+    takenBack: 0,
+  };
+  const context: StepContext = { rooms: options.rooms };
   try {
     log(`connecting ${options.clients} clients over ${options.rooms.length} rooms`);
     await load.connect(`c${Date.now().toString(36)}`);
@@ -99,12 +171,23 @@ export async function runChaos(
       load.startSending();
       await delay(options.chatMs);
       log(`step: ${step.name}`);
-      await step.run(control);
+      const outcome = await step.run(control, context);
       await waitRunning(control, options.instances, 60_000);
       await delay(options.chatMs);
+      // A failover's sends are measured: keep chatting until every affected room took one.
+      const bound = Date.now() + options.settleTimeoutMs;
+      while (
+        outcome !== undefined &&
+        Number.isNaN(sendsBack(load, outcome)) &&
+        Date.now() < bound
+      ) {
+        await delay(100);
+      }
       load.stopSending();
       const settled = await settle(load, history, options);
-      const totals = await check(step.name, load, history, options.rooms, before, resetsBefore);
+      const totals = await retry(() =>
+        check(step.name, load, history, options.rooms, before, resetsBefore),
+      );
       // The ledgers check the whole run each time: report what this step added.
       results.push({
         ...totals,
@@ -113,16 +196,37 @@ export async function runChaos(
         undelivered: totals.undelivered - previous.undelivered,
         storedTwice: totals.storedTwice - previous.storedTwice,
         outOfOrder: totals.outOfOrder - previous.outOfOrder,
+        takenBack: totals.takenBack - previous.takenBack,
         settled,
+        ...(outcome === undefined
+          ? {}
+          : {
+              redisFailoverMs: await outcome.redisBack.catch(() => Number.NaN),
+              sendsBackMs: sendsBack(load, outcome),
+            }),
       });
       previous = totals;
       log(`  ${JSON.stringify(results.at(-1))}`);
+      // The next kill needs a replica again: the killed node comes back as one.
+      if (outcome !== undefined) await control.healRedis();
     }
   } finally {
     load.close();
     await history.close();
   }
   return results;
+}
+
+/** Reads the history again while Redis fails over (a read answers `unavailable` meanwhile). */
+async function retry<T>(read: () => Promise<T>, attempts = 30): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await delay(1000);
+    }
+  }
 }
 
 async function settle(load: ChatLoad, history: StoredHistory, options: ChaosOptions) {
@@ -155,6 +259,7 @@ async function check(
   let duplicates = 0;
   let undelivered = 0;
   let outOfOrder = 0;
+  let takenBack = 0;
   let resets = 0;
   let affected = 0;
   const times: number[] = [];
@@ -163,6 +268,7 @@ async function check(
       const result = ledger.check(room, stored.get(room) ?? []);
       lost += result.lost;
       duplicates += result.duplicates;
+      takenBack += result.takenBack;
     }
     for (const clientId of ledger.sent) if (!storedIds.has(clientId)) undelivered += 1;
     outOfOrder += ledger.outOfOrder;
@@ -184,6 +290,7 @@ async function check(
     undelivered,
     storedTwice,
     outOfOrder,
+    takenBack,
     resets,
   };
 }

@@ -1,12 +1,14 @@
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import type { Message } from "../protocol/index.ts";
 import { createSessions, sessionRoom } from "./auth/session.ts";
 import type { Config } from "./config.ts";
 import { createApp } from "./http/app.ts";
 import type { Logger } from "./logger.ts";
 import { createInstanceMetrics } from "./metrics/index.ts";
-import { deliverToSockets } from "./realtime/message-fanout.ts";
+import { countBusMessage } from "./metrics/registry.ts";
+import { messageFanout } from "./realtime/message-fanout.ts";
 import { PresenceTracker } from "./realtime/presence-tracker.ts";
 import { startSessionWatch } from "./realtime/session-watch.ts";
 import { logSockets } from "./realtime/socket-log.ts";
@@ -112,7 +114,15 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     countOnlyAbove: config.presenceCountOnlyAbove,
     countIntervalMs: config.presenceCountIntervalMs,
   });
-  const bus = redisMessageBus(redis.pubsub, keys, deliverToSockets(io, log), log);
+  // The fan-out reads what a resubscription missed from the history (`messages`, made below).
+  const fanout = messageFanout(io, (room, after, count) => messages.after(room, after, count), log);
+  // Counted here, where the bus hands a message over: what a resubscription's
+  // catch-up reads from the history is not something the bus delivered.
+  const fromBus = (message: Message) => {
+    countBusMessage();
+    fanout.deliver(message);
+  };
+  const bus = redisMessageBus(redis.pubsub, keys, fromBus, log, fanout.resubscribed);
   const replicaAck =
     config.replicaAck === "on" || (config.replicaAck === "auto" && (await redis.hasReplicas()));
   log.info({ redis: redis.mode, replicaAck }, "redis topology");
@@ -131,6 +141,7 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     messages,
     presence: tracker,
     bus,
+    fanout,
     redisReady: redis.isReady,
     rateLimits,
     messageRatePerSecond: config.messageRatePerSecond,

@@ -70,6 +70,9 @@ export class RedisClusterServer {
           "",
           "--appendonly",
           "no",
+          // A replica's first sync starts at once instead of 5 s later (waiting for more replicas).
+          "--repl-diskless-sync-delay",
+          "0",
         ]);
         cluster.nodes.push(node);
       }
@@ -82,6 +85,11 @@ export class RedisClusterServer {
         "--cluster-yes",
       ]);
       await cluster.waitHealthy(15_000, masters * (1 + replicas));
+      // A replica that never finished its first sync with its master refuses
+      // to take over when that master dies (to Redis its data is too old to
+      // be trusted, cluster-replica-validity-factor), so the Cluster would
+      // never fail over: it is not ready before every replica has synced.
+      await cluster.waitReplicasSynced(30_000);
       return cluster;
     } catch (error) {
       await cluster.close();
@@ -148,8 +156,31 @@ export class RedisClusterServer {
     }
   }
 
+  /** Every running replica has a working link to its master (its first sync is done). */
+  async waitReplicasSynced(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const synced = await Promise.all(
+        this.nodes
+          .filter((node) => node.running)
+          .map(async (node) => {
+            const { stdout } = await run("redis-cli", [
+              "-p",
+              String(node.port),
+              "info",
+              "replication",
+            ]);
+            return stdout.includes("role:master") || stdout.includes("master_link_status:up");
+          }),
+      );
+      if (synced.every(Boolean)) return;
+      if (Date.now() > deadline) throw new Error("the Redis Cluster's replicas did not sync");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   /** Every running node says cluster_state:ok (all slots covered and agreed) and knows them all. */
-  private async waitHealthy(timeoutMs: number, known = 0): Promise<void> {
+  async waitHealthy(timeoutMs: number, known = 0): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const states = await Promise.all(

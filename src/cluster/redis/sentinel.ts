@@ -142,7 +142,8 @@ export class RedisSentinelServer {
     }
   }
 
-  private async waitReplicated(port: number, replicas: number, timeoutMs: number): Promise<void> {
+  /** Resolves once the data node on `port` has `replicas` replicas online. */
+  async waitReplicated(port: number, replicas: number, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const { stdout } = await run("redis-cli", ["-p", String(port), "info", "replication"]);

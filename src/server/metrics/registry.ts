@@ -2,8 +2,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 
 /**
  * Messages this process took from the message bus. A plain number that the
- * fan-out bumps (one line there, no metrics object to pass through the bus's
- * seam) and the counter reads when scraped; an instance is a process of its
+ * instance bumps where the bus hands a message to the fan-out (no metrics
+ * object to pass through the bus's seam) and the counter reads when scraped; an instance is a process of its
  * own, so the process's count is the instance's.
  */
 let busMessagesReceived = 0;

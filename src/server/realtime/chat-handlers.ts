@@ -25,6 +25,7 @@ import type { MessageStore } from "../store/message-store.ts";
 import type { RateLimitStore } from "../store/rate-limit-store.ts";
 import { parseInput } from "../validate.ts";
 import { ackListener, ackOf, errorBody, type SocketListener } from "./ack.ts";
+import type { MessageFanout } from "./message-fanout.ts";
 import { legacyPresenceRoom, type PresenceTracker } from "./presence-tracker.ts";
 import type { ChatSocket } from "./types.ts";
 
@@ -34,6 +35,8 @@ export interface ChatDeps {
   presence: PresenceTracker;
   /** Brings the messages of the rooms this instance's sockets are in. */
   bus: Pick<MessageBus, "watch" | "unwatch">;
+  /** Learns where a joined room stood, to catch up from after a resubscription. */
+  fanout: Pick<MessageFanout, "joined">;
   redisReady: () => boolean;
   rateLimits: RateLimitStore;
   /** Steady messages per second per user; 0 turns the limit off. */
@@ -118,6 +121,7 @@ export function chatHandlers(deps: ChatDeps): ChatHandlers {
       watched.then(() => catchUp(messages, room, since)),
       entered.then(() => presence.page(room, undefined, MEMBERS_PAGE)),
     ]);
+    deps.fanout.joined(room, state.epoch, state.offset);
     return { room, ...state, members: page.members, memberCount: page.count };
   };
   const join = ackListener("room:join", joinRoom, deps);

@@ -4,8 +4,11 @@ import { type MessageBus, parseMessage } from "./bus/message-bus.ts";
 import { connectedReplicas } from "./connections/shared.ts";
 import type { Keys } from "./keys.ts";
 import { LuaScript, type SendCommand } from "./lua-script.ts";
+import { isTransientRedisError } from "./redis-errors.ts";
 
 const appendScript = new LuaScript("append-message");
+/** How long after a failure to reach a master sends ask whether their master has a replica before WAIT. */
+const AFTER_TROUBLE_MS = 30_000;
 const catchUpScript = new LuaScript("catch-up");
 
 export interface RoomState {
@@ -70,10 +73,25 @@ export class MessageStore {
     return none;
   }
 
-  /** True while the room's master, known to have had no replica, still has none. */
+  /** When a send last failed for want of a master (0: never). */
+  private troubleAt = 0;
+
+  /**
+   * True while the room's master has no replica, as far as is worth asking:
+   * for rooms whose master was found alone before, and for every room shortly
+   * after a failure to reach a master. A replica that was just promoted has
+   * no replica of its own, and a WAIT there could only time out; one INFO
+   * instead saves the first sends after a failover that wait.
+   */
   private async aloneWithoutReplicas(room: string, key: string): Promise<boolean> {
-    if (!this.withoutReplicas.has(room)) return false;
-    if (connectedReplicas(await this.send<string>(["INFO", "replication"], key)) === 0) return true;
+    if (this.replicaAck?.required !== false) return false;
+    const suspect =
+      this.withoutReplicas.has(room) || Date.now() - this.troubleAt < AFTER_TROUBLE_MS;
+    if (!suspect) return false;
+    if (connectedReplicas(await this.send<string>(["INFO", "replication"], key)) === 0) {
+      this.withoutReplicas.add(room);
+      return true;
+    }
     this.withoutReplicas.delete(room);
     return false;
   }
@@ -88,6 +106,15 @@ export class MessageStore {
    * `resend_expired` (it may have been stored).
    */
   async append(input: AppendInput): Promise<{ message: Message; created: boolean }> {
+    try {
+      return await this.store(input);
+    } catch (error) {
+      if (isTransientRedisError(error)) this.troubleAt = Date.now();
+      throw error;
+    }
+  }
+
+  private async store(input: AppendInput): Promise<{ message: Message; created: boolean }> {
     const k = this.keys.room(input.room);
     const target = this.replicaAck === undefined ? this.bus.scriptTarget(input.room) : undefined;
     const [outcome, json] = await appendScript.run<[number, string]>(
@@ -160,6 +187,16 @@ export class MessageStore {
     const messages = entries.map(entryMessage);
     if (mode === "latest") messages.reverse();
     return { epoch, offset, messages, recovered: mode !== "latest" };
+  }
+
+  /** Up to `count` messages with an offset above `after`, oldest first. */
+  async after(room: string, after: number, count: number): Promise<Message[]> {
+    const k = this.keys.room(room);
+    const entries = await this.send<StreamEntries>(
+      ["XRANGE", k.log, `${after + 1}-0`, "+", "COUNT", String(count)],
+      k.log,
+    );
+    return entries.map(entryMessage);
   }
 
   /** Up to `count` messages with an offset below `before`, oldest first. */

@@ -37,6 +37,13 @@ export interface PublishTarget {
 export type MessageListener = (message: Message) => void;
 
 /**
+ * Told of a watched room whose subscription was made again (the subscriber's
+ * connection reconnected or moved to a new master): what was published on
+ * the room's channel in between never arrived.
+ */
+export type ResubscribeListener = (room: string) => void;
+
+/**
  * Messages on the bus were encoded by the append script (or by `publish`
  * from a stored message), so their shape is known.
  */

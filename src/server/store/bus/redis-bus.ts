@@ -5,6 +5,7 @@ import {
   type MessageListener,
   type PublishTarget,
   parseMessage,
+  type ResubscribeListener,
   RoomWatches,
 } from "./message-bus.ts";
 
@@ -17,6 +18,13 @@ export interface PubSubCommands {
   unsubscribe(channel: string, listener: (json: string) => void): Promise<unknown>;
   /** True while the subscriber's connection works (an unsubscribe on a dead one would wait). */
   readonly isOpen: () => boolean;
+  /**
+   * Calls `listener` each time subscriptions are held again after the
+   * subscriber's connection was lost or moved: with the channels concerned,
+   * or `undefined` for every channel. Called only once they are held, so a
+   * history read that follows misses nothing.
+   */
+  onResubscribed(listener: (channels: readonly string[] | undefined) => void): void;
 }
 
 /**
@@ -30,7 +38,9 @@ export function redisMessageBus(
   keys: Keys,
   listener: MessageListener,
   log: Logger,
+  resubscribed: ResubscribeListener = () => undefined,
 ): MessageBus {
+  // Every message from the Redis bus arrives here, whatever the topology.
   const receive = (json: string) => {
     try {
       listener(parseMessage(json));
@@ -46,6 +56,12 @@ export function redisMessageBus(
       if (pubsub.isOpen()) await pubsub.unsubscribe(keys.roomChannel(room), receive);
     },
   );
+  pubsub.onResubscribed((channels) => {
+    const held = channels === undefined ? undefined : new Set(channels);
+    for (const room of watches.watched) {
+      if (held === undefined || held.has(keys.roomChannel(room))) resubscribed(room);
+    }
+  });
   return {
     scriptTarget: (room) => ({ command: pubsub.publishCommand, channel: keys.roomChannel(room) }),
     async publish(message) {

@@ -102,6 +102,7 @@ export async function connectCluster(
         subscriptions.subscribe(channel, { buffers: false, listener }),
       unsubscribe: (channel, listener) => subscriptions.unsubscribe(channel, listener),
       isOpen: () => subscriber.isOpen,
+      onResubscribed: (listener) => subscriptions.onRestored(listener),
     },
     watched: [
       ["command", command],
@@ -175,7 +176,14 @@ class ShardedSubscriptions {
     Map<ShardedListener | StringListener, Subscription>
   >();
 
+  private readonly restored: ((channels: readonly string[]) => void)[] = [];
+
   constructor(private readonly cluster: RedisCluster) {}
+
+  /** Calls `listener` with the channels subscribed again after a master was lost. */
+  onRestored(listener: (channels: readonly string[]) => void): void {
+    this.restored.push(listener);
+  }
 
   async subscribe(channel: string, subscription: Subscription): Promise<void> {
     let listeners = this.channels.get(channel);
@@ -217,14 +225,21 @@ class ShardedSubscriptions {
     const lost = [...this.channels].filter(([channel]) => !held.has(channel));
     if (lost.length === 0) return;
     log.info({ channels: lost.length }, "subscribing again to channels of a failed master");
-    await Promise.all(
+    const done = await Promise.all(
       lost.flatMap(([channel, listeners]) =>
         [...listeners.values()].map((subscription) =>
-          this.send(channel, subscription).catch((error: unknown) => {
-            log.warn({ err: error, channel }, "subscribing again failed; will retry");
-          }),
+          this.send(channel, subscription).then(
+            () => channel,
+            (error: unknown) => {
+              log.warn({ err: error, channel }, "subscribing again failed; will retry");
+              return undefined;
+            },
+          ),
         ),
       ),
     );
+    const channels = [...new Set(done.filter((channel) => channel !== undefined))];
+    if (channels.length === 0) return;
+    for (const listener of this.restored) listener(channels);
   }
 }

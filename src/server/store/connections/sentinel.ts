@@ -3,6 +3,7 @@ import { createSentinel } from "redis";
 import type { Logger } from "../../logger.ts";
 import type { RedisConnections } from "../redis-connection.ts";
 import { isTransientRedisError } from "../redis-errors.ts";
+import { SentinelMaster } from "./sentinel-master.ts";
 import {
   connectedReplicas,
   healthProbe,
@@ -13,15 +14,24 @@ import {
 } from "./shared.ts";
 
 type RedisSentinel = ReturnType<typeof createSentinel>;
+type TopologyChange = { type: string; node?: { host: string; port: number } };
 
-/**
- * How long one command may wait for the master. node-redis's Sentinel client
- * holds a command while the master is unreachable, asks the Sentinels again
- * and sends it to the master they name, so a command sent during a failover
- * runs once the replica is promoted; past this, the user is told
- * `unavailable` (and the client retries with the same clientId).
- */
+/** How long one command may take on the connection to the master. */
 const COMMAND_DEADLINE_MS = 2500;
+/**
+ * How long one command may wait in node-redis's Sentinel client, the path
+ * taken while the direct connection to the master is down: it holds a
+ * command until it has found the master again. Short, so that the command
+ * is tried again on the direct connection as soon as that has moved to the
+ * new master; longer than a WAIT (REDIS_REPLICA_ACK_TIMEOUT_MS).
+ */
+const FALLBACK_DEADLINE_MS = 1000;
+/**
+ * How long a command keeps trying through a failover before the user is
+ * told `unavailable` (and the client retries with the same clientId); below
+ * the client's 5 s acknowledgement timeout.
+ */
+const COMMAND_BUDGET_MS = 3000;
 
 /**
  * A master and its replicas behind Sentinels, through node-redis's Sentinel
@@ -59,15 +69,9 @@ export async function connectSentinel(
       scanInterval: 5000,
     });
     logErrors(sentinel, name, log);
-    sentinel.on(
-      "topology-change",
-      (event: { type: string; node?: { host: string; port: number } }) => {
-        log.info(
-          { connection: name, change: event.type, node: event.node },
-          "redis topology change",
-        );
-      },
-    );
+    sentinel.on("topology-change", (event: TopologyChange) => {
+      log.info({ connection: name, change: event.type, node: event.node }, "redis topology change");
+    });
     return sentinel;
   };
 
@@ -75,11 +79,17 @@ export async function connectSentinel(
   const pubsub = make("pubsub", false);
   await Promise.all([command.connect(), pubsub.connect()]);
 
-  const run = <T>(args: string[]) =>
-    withDeadline(command.sendCommand(false, args) as Promise<T>, COMMAND_DEADLINE_MS);
-  const send = <T>(args: string[]): Promise<T> => retrying(() => run<T>(args), COMMAND_DEADLINE_MS);
+  const run = <T>(args: string[]): Promise<T> => {
+    const direct = master.ready;
+    return direct !== undefined
+      ? withDeadline(direct.sendCommand(args) as Promise<T>, COMMAND_DEADLINE_MS)
+      : withDeadline(command.sendCommand(false, args) as Promise<T>, FALLBACK_DEADLINE_MS);
+  };
+  const send = <T>(args: string[]): Promise<T> => retrying(() => run<T>(args), COMMAND_BUDGET_MS);
   // node-redis types the Sentinel's unsubscribe listener as string-or-buffer; one wrapper per listener fits both calls.
   const wrappers = new Map<(json: string) => void, (message: string | Buffer) => void>();
+  /** The channels this connection holds, with their listener. */
+  const channels = new Map<string, (message: string | Buffer) => void>();
   const asText = (listener: (json: string) => void) => {
     let wrapper = wrappers.get(listener);
     if (wrapper === undefined) {
@@ -96,6 +106,43 @@ export async function connectSentinel(
     chain = next.catch(() => undefined);
     return next;
   };
+  // Each Sentinel client learns of a new master by itself: the command one
+  // at its next command, the pub/sub one only from the Sentinels' events or
+  // its scan. When one of them moves, a PING through the other makes it
+  // look again at once (its master connection is down, so it asks the
+  // Sentinels), instead of up to `scanInterval` later.
+  const nudge = (sentinel: RedisSentinel) => {
+    sentinel.sendCommand(false, ["PING"]).catch(() => undefined);
+  };
+  const master = new SentinelMaster(nodes, masterName, credentials, log, () => {
+    nudge(command);
+    nudge(pubsub);
+  });
+  const known = command.getMasterNode();
+  if (known !== undefined) master.moveTo(known);
+  command.on("topology-change", (event: TopologyChange) => {
+    if (event.type !== "MASTER_CHANGE") return;
+    nudge(pubsub);
+    if (event.node !== undefined) master.moveTo(event.node);
+  });
+  const resubscribedListeners: ((channels: readonly string[] | undefined) => void)[] = [];
+  pubsub.on("topology-change", (event: TopologyChange) => {
+    if (event.type !== "MASTER_CHANGE") return;
+    nudge(command);
+    // node-redis moves the subscriptions onto a new connection to the new
+    // master; a (un)subscribe waits for that connection. Subscribing a channel
+    // we hold again (no command goes out for it) therefore resolves once the
+    // subscriptions are held on the new master.
+    const [held] = channels;
+    if (held === undefined) return;
+    serial(() => pubsub.subscribe(held[0], held[1])).then(
+      () => {
+        for (const listener of resubscribedListeners) listener(undefined);
+      },
+      (error: unknown) => log.warn({ err: error }, "moving the subscriptions failed"),
+    );
+  });
+
   const probe = healthProbe(() => run(["PING"]));
 
   return {
@@ -104,10 +151,18 @@ export async function connectSentinel(
     pubsub: {
       publishCommand: "PUBLISH",
       publish: (channel, json) => send(["PUBLISH", channel, json]),
-      subscribe: (channel, listener) => serial(() => pubsub.subscribe(channel, asText(listener))),
-      unsubscribe: (channel, listener) =>
-        serial(() => pubsub.unsubscribe(channel, asText(listener))),
+      subscribe: (channel, listener) => {
+        channels.set(channel, asText(listener));
+        return serial(() => pubsub.subscribe(channel, asText(listener)));
+      },
+      unsubscribe: (channel, listener) => {
+        channels.delete(channel);
+        return serial(() => pubsub.unsubscribe(channel, asText(listener)));
+      },
       isOpen: () => pubsub.isOpen,
+      onResubscribed: (listener) => {
+        resubscribedListeners.push(listener);
+      },
     },
     watched: [
       ["command", command],
@@ -119,6 +174,7 @@ export async function connectSentinel(
     isReady: () => probe.healthy(),
     close: async () => {
       probe.stop();
+      master.close();
       for (const sentinel of [pubsub, command]) {
         try {
           await withDeadline(sentinel.close(), 3000);

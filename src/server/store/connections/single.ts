@@ -30,6 +30,12 @@ export async function connectSingle(url: string, log: Logger): Promise<RedisConn
   // The adapter's publisher queues while Redis is down: presence and typing may arrive late.
   const adapterPublisher = make("adapter-pub", false);
   await Promise.all([command.connect(), subscriber.connect(), adapterPublisher.connect()]);
+  // After a reconnect node-redis subscribes again before it says "ready", so
+  // every "ready" from now on means the subscriptions are held again.
+  const resubscribed: ((channels: readonly string[] | undefined) => void)[] = [];
+  subscriber.on("ready", () => {
+    for (const listener of resubscribed) listener(undefined);
+  });
 
   const send = async <T>(args: string[]): Promise<T> => {
     try {
@@ -47,6 +53,9 @@ export async function connectSingle(url: string, log: Logger): Promise<RedisConn
       subscribe: (channel, listener) => subscriber.subscribe(channel, listener),
       unsubscribe: (channel, listener) => subscriber.unsubscribe(channel, listener),
       isOpen: () => subscriber.isReady,
+      onResubscribed: (listener) => {
+        resubscribed.push(listener);
+      },
     },
     watched: [
       ["command", command],

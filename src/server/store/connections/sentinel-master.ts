@@ -1,0 +1,94 @@
+import { createClient } from "redis";
+import type { Logger } from "../../logger.ts";
+import { logErrors, reconnectStrategy } from "./shared.ts";
+
+type RedisClient = ReturnType<typeof createClient>;
+export interface NodeAddress {
+  host: string;
+  port: number;
+}
+
+/**
+ * A command connection straight to the master the Sentinels name, moved the
+ * moment any Sentinel announces `+switch-master`. node-redis's Sentinel
+ * client hears no such announcement (it subscribes to the pattern
+ * `switch-master`, which never matches `+switch-master`) and, while a
+ * Sentinel still flags the new master, looks again only a second later, so
+ * it follows a failover one to three seconds after the Sentinels; this
+ * connection follows within milliseconds. It is told of the Sentinel
+ * client's moves too, in case it missed an announcement.
+ */
+export class SentinelMaster {
+  private client: RedisClient | undefined;
+  private address: NodeAddress | undefined;
+  private readonly watchers: RedisClient[];
+  private closed = false;
+
+  constructor(
+    sentinels: readonly NodeAddress[],
+    private readonly masterName: string,
+    private readonly credentials: { username?: string; password?: string },
+    private readonly log: Logger,
+    /** Told of every move, to let the other connections look again too. */
+    private readonly onMove: () => void,
+  ) {
+    this.watchers = sentinels.map((sentinel) => {
+      const watcher = createClient({
+        ...credentials,
+        name: "switchboard-sentinel-watch",
+        socket: { host: sentinel.host, port: sentinel.port, reconnectStrategy },
+      });
+      logErrors(watcher, "sentinel-watch", log);
+      // Queued until connected; node-redis subscribes again after every reconnect.
+      watcher
+        .subscribe("+switch-master", (message) => this.announced(message))
+        .catch(() => {
+          // A Sentinel that is down now is retried by the reconnect strategy.
+        });
+      watcher.connect().catch(() => undefined);
+      return watcher;
+    });
+  }
+
+  /** The connection to the master, when it is connected; otherwise the caller takes the slow path. */
+  get ready(): RedisClient | undefined {
+    return this.client?.isReady === true ? this.client : undefined;
+  }
+
+  /** "<name> <old-ip> <old-port> <new-ip> <new-port>", as the Sentinels publish it. */
+  private announced(message: string): void {
+    const [name, , , host, port] = message.split(" ");
+    if (name !== this.masterName || host === undefined || port === undefined) return;
+    this.moveTo({ host, port: Number(port) });
+  }
+
+  /** Connects to `address` unless this connection is there already. */
+  moveTo(address: NodeAddress): void {
+    if (this.closed) return;
+    if (this.address?.host === address.host && this.address.port === address.port) return;
+    const moved = this.address !== undefined;
+    this.address = address;
+    const old = this.client;
+    const client = createClient({
+      ...this.credentials,
+      name: "switchboard-command",
+      disableOfflineQueue: true,
+      socket: { host: address.host, port: address.port, reconnectStrategy, connectTimeout: 2000 },
+    });
+    logErrors(client, "command", this.log);
+    this.client = client;
+    client.connect().catch(() => undefined);
+    if (old?.isOpen === true) old.destroy();
+    if (moved) {
+      this.log.info({ master: address }, "following the new Redis master");
+      this.onMove();
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const connection of [this.client, ...this.watchers]) {
+      if (connection?.isOpen) connection.destroy();
+    }
+  }
+}
