@@ -1,7 +1,6 @@
 import { basename, join } from "node:path";
-import type { RedisNodeInfo, RedisStats } from "../admin-contract.ts";
 import { RedisClusterServer } from "./cluster.ts";
-import { LocalNodes, type NodeEvents, nodeBanner } from "./local-nodes.ts";
+import { LocalNodes, type NodeEvents, nodeBanner, OwnRedis } from "./local-nodes.ts";
 import { type LocalRedis, NO_REDIS_ENV } from "./local-topology.ts";
 
 /**
@@ -17,16 +16,17 @@ const NODE_TIMEOUT_MS = 3000;
  * (nodes.conf) under the given folder and their output in the logs folder.
  * Nothing is kept between runs: it is there to watch a failover.
  */
-export class LocalCluster implements LocalRedis {
+export class LocalCluster extends OwnRedis implements LocalRedis {
   readonly topology = "cluster";
   readonly describe: string;
   readonly env: Readonly<Record<string, string | undefined>>;
 
   private constructor(
     private readonly server: RedisClusterServer,
-    private readonly nodes: LocalNodes,
+    nodes: LocalNodes,
     private readonly dir: string,
   ) {
+    super(nodes);
     const masters = nodes.known().filter((node) => node.role === "master").length;
     this.describe = `Cluster: ${masters} masters, ${server.nodes.length - masters} replicas`;
     this.env = { ...NO_REDIS_ENV, REDIS_CLUSTER_NODES: server.urls.join(",") };
@@ -54,34 +54,8 @@ export class LocalCluster implements LocalRedis {
     return nodeBanner(this.describe, join(shownDataDir, basename(this.dir)), this.nodes.known());
   }
 
-  pids(): number[] {
-    return this.nodes.pids();
-  }
-
-  async stats(): Promise<RedisStats> {
-    return { topology: this.topology, describe: this.describe, nodes: await this.nodes.list() };
-  }
-
-  snapshot(): RedisStats {
-    return { topology: this.topology, describe: this.describe, nodes: this.nodes.known() };
-  }
-
-  kill(id: string): Promise<RedisNodeInfo> {
-    return this.nodes.kill(id);
-  }
-
-  start(id: string): Promise<RedisNodeInfo> {
-    return this.nodes.start(id);
-  }
-
   /** Nothing to flush (no persistence): the processes are killed. */
-  async stop(): Promise<void> {
-    this.nodes.close();
-    await this.server.close();
-  }
-
-  killAllNow(): void {
-    this.nodes.close();
-    void this.server.close();
+  protected stopProcesses(): Promise<void> {
+    return this.server.close();
   }
 }

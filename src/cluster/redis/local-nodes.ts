@@ -1,4 +1,4 @@
-import type { RedisNodeInfo, RedisRole } from "../admin-contract.ts";
+import type { RedisNodeInfo, RedisRole, RedisStats, RedisTopology } from "../admin-contract.ts";
 import { OperationError } from "../supervisor.ts";
 import { redisInfo } from "./info.ts";
 
@@ -174,4 +174,49 @@ export function nodeBanner(describe: string, folder: string, nodes: RedisNodeInf
     `${describe}; files in ${folder}`,
     ...nodes.map((node) => `${node.id.padEnd(16)} ${node.role.padEnd(8)} (pid ${node.pid})`),
   ];
+}
+
+/**
+ * A Redis of the supervisor's own (one server, a Sentinel set, a Cluster):
+ * its nodes answer the admin routes the same way whatever the topology; a
+ * topology says what it is, how to show it and how its processes stop.
+ */
+export abstract class OwnRedis {
+  abstract readonly topology: RedisTopology;
+  abstract readonly describe: string;
+
+  protected constructor(protected readonly nodes: LocalNodes) {}
+
+  pids(): number[] {
+    return this.nodes.pids();
+  }
+
+  async stats(): Promise<RedisStats> {
+    return { topology: this.topology, describe: this.describe, nodes: await this.nodes.list() };
+  }
+
+  snapshot(): RedisStats {
+    return { topology: this.topology, describe: this.describe, nodes: this.nodes.known() };
+  }
+
+  kill(id: string): Promise<RedisNodeInfo> {
+    return this.nodes.kill(id);
+  }
+
+  start(id: string): Promise<RedisNodeInfo> {
+    return this.nodes.start(id);
+  }
+
+  async stop(): Promise<void> {
+    this.nodes.close();
+    await this.stopProcesses(false);
+  }
+
+  killAllNow(): void {
+    this.nodes.close();
+    void this.stopProcesses(true);
+  }
+
+  /** Ends the topology's processes: gently unless `now` (the supervisor is going down hard). */
+  protected abstract stopProcesses(now: boolean): Promise<void>;
 }

@@ -1,6 +1,5 @@
 import { basename, join } from "node:path";
-import type { RedisNodeInfo, RedisStats } from "../admin-contract.ts";
-import { LocalNodes, type NodeEvents, nodeBanner } from "./local-nodes.ts";
+import { LocalNodes, type NodeEvents, nodeBanner, OwnRedis } from "./local-nodes.ts";
 import { type LocalRedis, NO_REDIS_ENV } from "./local-topology.ts";
 import { RedisSentinelServer } from "./sentinel.ts";
 
@@ -17,16 +16,17 @@ const DOWN_AFTER_MS = 2000;
  * the given folder and their output in the logs folder. Nothing is kept on
  * disk between runs (no RDB, no AOF): it is there to watch a failover.
  */
-export class LocalSentinel implements LocalRedis {
+export class LocalSentinel extends OwnRedis implements LocalRedis {
   readonly topology = "sentinel";
   readonly describe: string;
   readonly env: Readonly<Record<string, string | undefined>>;
 
   private constructor(
     private readonly server: RedisSentinelServer,
-    private readonly nodes: LocalNodes,
+    nodes: LocalNodes,
     private readonly dir: string,
   ) {
+    super(nodes);
     const replicas = server.nodes.length - 1;
     this.describe =
       `Sentinel: master "${server.masterName}" with ${replicas} ${replicas === 1 ? "replica" : "replicas"}, ` +
@@ -61,34 +61,8 @@ export class LocalSentinel implements LocalRedis {
     return nodeBanner(this.describe, join(shownDataDir, basename(this.dir)), this.nodes.known());
   }
 
-  pids(): number[] {
-    return this.nodes.pids();
-  }
-
-  async stats(): Promise<RedisStats> {
-    return { topology: this.topology, describe: this.describe, nodes: await this.nodes.list() };
-  }
-
-  snapshot(): RedisStats {
-    return { topology: this.topology, describe: this.describe, nodes: this.nodes.known() };
-  }
-
-  kill(id: string): Promise<RedisNodeInfo> {
-    return this.nodes.kill(id);
-  }
-
-  start(id: string): Promise<RedisNodeInfo> {
-    return this.nodes.start(id);
-  }
-
   /** Nothing to flush (no persistence): the processes are killed. */
-  async stop(): Promise<void> {
-    this.nodes.close();
-    await this.server.close();
-  }
-
-  killAllNow(): void {
-    this.nodes.close();
-    void this.server.close();
+  protected stopProcesses(): Promise<void> {
+    return this.server.close();
   }
 }
