@@ -2,11 +2,10 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import type { SwitchboardClient } from "../src/client/core/index.ts";
-import { launchBrowser, watchPage } from "./helpers/browser.ts";
-import { TestCluster } from "./helpers/cluster.ts";
-import { connectedClient, registeredUser } from "./helpers/users.ts";
+import { watchPage } from "./helpers/browser.ts";
+import { browserCluster } from "./helpers/browser-cluster.ts";
 
 /** Screenshots for a person to look at; gitignored. */
 const SHOTS = fileURLToPath(new URL("../test-results/screenshots/", import.meta.url));
@@ -82,37 +81,19 @@ async function assertFitsAcross(page: Page, what: string): Promise<void> {
 }
 
 describe("the cluster dashboard draws charts (Chromium)", () => {
-  let cluster: TestCluster | undefined;
-  let browser: Browser | undefined;
+  const fixture = browserCluster({ supervisor: true, instances: 2 });
   const clients: SwitchboardClient[] = [];
   let chatting: NodeJS.Timeout | undefined;
 
-  before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    const started = await Promise.allSettled([
-      TestCluster.start({ instances: 2 }),
-      launchBrowser(),
-    ]);
-    if (started[0].status === "fulfilled") cluster = started[0].value;
-    if (started[1].status === "fulfilled") browser = started[1].value;
-    const failed = started.find((result) => result.status === "rejected");
-    if (failed !== undefined) throw failed.reason;
-  });
-
-  after(async () => {
-    clearInterval(chatting);
-    for (const client of clients) client.close();
-    await browser?.close();
-    await cluster?.stop();
-  });
+  before(() => mkdirSync(SHOTS, { recursive: true }));
+  after(() => clearInterval(chatting));
 
   test("a chart per instance with a growing line, messages/s above 0 while chatting, the router's figures", async () => {
-    if (cluster === undefined || browser === undefined) throw new Error("not started");
+    const cluster = fixture.cluster;
     const url = cluster.url;
     // Two people, spread by the router over the two instances, chatting through it.
     for (let i = 0; i < 2; i++) {
-      const user = await registeredUser(url);
-      const client = await connectedClient(url, user.http);
+      const { client } = await fixture.nodeUser();
       await client.join("lobby");
       clients.push(client);
     }
@@ -126,7 +107,7 @@ describe("the cluster dashboard draws charts (Chromium)", () => {
       );
     }, 300);
 
-    const page = await browser.newPage({ viewport: VIEWPORTS.desktop });
+    const page = await fixture.newPage({ viewport: VIEWPORTS.desktop });
     const { problems } = watchPage(page);
     await page.goto(`${url}/_cluster`);
 

@@ -2,47 +2,24 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import type { Browser } from "playwright-core";
-import type { SwitchboardClient } from "../src/client/core/index.ts";
-import { launchBrowser, watchPage } from "./helpers/browser.ts";
-import { TestCluster } from "./helpers/cluster.ts";
-import { connectedClient, registeredUser } from "./helpers/users.ts";
+import { watchPage } from "./helpers/browser.ts";
+import { browserCluster } from "./helpers/browser-cluster.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const SHOTS = join(ROOT, "test-results/screenshots");
 const run = promisify(execFile);
 
 describe("the cluster dashboard (Chromium) and the CLI's status", () => {
-  let cluster: TestCluster | undefined;
-  let browser: Browser | undefined;
-  let client: SwitchboardClient | undefined;
-
-  before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    const started = await Promise.allSettled([
-      TestCluster.start({ instances: 1 }),
-      launchBrowser(),
-    ]);
-    if (started[0].status === "fulfilled") cluster = started[0].value;
-    if (started[1].status === "fulfilled") browser = started[1].value;
-    const failed = started.find((result) => result.status === "rejected");
-    if (failed !== undefined) throw failed.reason;
-  });
-
-  after(async () => {
-    client?.close();
-    await browser?.close();
-    await cluster?.stop();
-  });
+  const fixture = browserCluster({ supervisor: true, instances: 1 });
+  before(() => mkdirSync(SHOTS, { recursive: true }));
 
   test("says '1 socket', asks before it kills, and folds the exited instance into a short list", async () => {
-    if (cluster === undefined || browser === undefined) throw new Error("not started");
-    const user = await registeredUser(cluster.url);
-    client = await connectedClient(cluster.url, user.http);
-    const page = await browser.newPage({ viewport: { width: 1100, height: 640 } });
+    const cluster = fixture.cluster;
+    await fixture.nodeUser();
+    const page = await fixture.newPage({ viewport: { width: 1100, height: 640 } });
     const { problems } = watchPage(page);
     await page.goto(`${cluster.url}/_cluster`);
     await page.getByText(/^1 of 1 instance running · 1 socket · /).waitFor();
