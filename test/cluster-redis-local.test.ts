@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { loadClusterConfig } from "../src/cluster/config.ts";
 import { ExternalRedis, type LocalRedis } from "../src/cluster/redis/local-topology.ts";
 import { startLocalRedis } from "../src/cluster/redis/start-local-redis.ts";
 import { OperationError } from "../src/cluster/supervisor.ts";
@@ -72,7 +73,7 @@ test("the single Redis: its snapshot follows a kill and a start; a stopped one r
 });
 
 test("a Redis given by REDIS_URL is described, never killed or started", async () => {
-  const external = new ExternalRedis("redis://:secret@10.0.0.1:6379");
+  const external = new ExternalRedis({ REDIS_URL: "redis://:secret@10.0.0.1:6379" });
   assert.equal(external.describe, "redis://:***@10.0.0.1:6379");
   assert.deepEqual(external.snapshot(), {
     topology: "external",
@@ -81,4 +82,34 @@ test("a Redis given by REDIS_URL is described, never killed or started", async (
   });
   await assert.rejects(external.kill(), status(400));
   await assert.rejects(external.start(), status(400));
+});
+
+test("a Sentinel set or a Cluster given by the environment reaches the instances as it was given", () => {
+  const sentinels = "redis://127.0.0.1:26379,redis://127.0.0.1:26380";
+  const config = loadClusterConfig(
+    {
+      REDIS_SENTINELS: sentinels,
+      REDIS_SENTINEL_MASTER: "chat",
+      REDIS_URL: "redis://127.0.0.1:6379",
+    },
+    [],
+  );
+  assert.ok(config.givenRedis !== undefined, "the supervisor runs no Redis of its own");
+  const external = new ExternalRedis(config.givenRedis);
+  assert.equal(external.env.REDIS_SENTINELS, sentinels);
+  assert.equal(external.env.REDIS_SENTINEL_MASTER, "chat");
+  assert.equal(external.env.REDIS_CLUSTER_NODES, undefined);
+  assert.match(external.describe, /^Sentinels .*, master "chat"$/);
+
+  const cluster = loadClusterConfig({ REDIS_CLUSTER_NODES: "redis://127.0.0.1:7000" }, []);
+  assert.deepEqual(
+    new ExternalRedis(cluster.givenRedis ?? {}).env.REDIS_CLUSTER_NODES,
+    "redis://127.0.0.1:7000",
+  );
+  assert.equal(loadClusterConfig({}, []).givenRedis, undefined);
+  assert.throws(
+    () =>
+      loadClusterConfig({ REDIS_CLUSTER_NODES: "redis://127.0.0.1:7000" }, ["--redis-sentinel"]),
+    /drop one of them/,
+  );
 });

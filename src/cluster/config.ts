@@ -89,6 +89,13 @@ const options = {
 export interface ClusterConfig extends Omit<EnvSettings<typeof options>, "stopTimeoutMs"> {
   /** After SIGTERM, how long before SIGKILL. @default DRAIN_TIMEOUT_MS + 5000 (STOP_TIMEOUT_MS) */
   stopTimeoutMs: number;
+  /**
+   * The Redis variables of the environment when one names a Redis to use
+   * (REDIS_URL, REDIS_SENTINELS with REDIS_SENTINEL_MASTER, or
+   * REDIS_CLUSTER_NODES): passed to the instances as they are. Undefined when
+   * the supervisor runs its own.
+   */
+  givenRedis: Record<string, string> | undefined;
 }
 
 export class ClusterConfigError extends Error {
@@ -119,6 +126,28 @@ function topologyFlag(args: readonly string[]): LocalTopology | undefined {
   return sentinel ? "sentinel" : cluster ? "cluster" : undefined;
 }
 
+/** The variables that name a Redis for the instances; an instance's own config decides which wins. */
+const REDIS_VARIABLES = [
+  "REDIS_URL",
+  "REDIS_SENTINELS",
+  "REDIS_SENTINEL_MASTER",
+  "REDIS_CLUSTER_NODES",
+] as const;
+
+/**
+ * The Redis variables set in `env` (the supervisor's environment), or
+ * undefined when none names a Redis: then the supervisor runs its own.
+ */
+export function givenRedis(env: NodeJS.ProcessEnv): Record<string, string> | undefined {
+  const given: Record<string, string> = {};
+  for (const name of REDIS_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined && value !== "") given[name] = value;
+  }
+  const names = given.REDIS_URL ?? given.REDIS_SENTINELS ?? given.REDIS_CLUSTER_NODES;
+  return names === undefined ? undefined : given;
+}
+
 /**
  * Reads the environment and the command line (`args`: what follows
  * `npm start --`); a flag wins over REDIS_TOPOLOGY.
@@ -132,17 +161,19 @@ export function loadClusterConfig(
     blankIsUnset: true,
   });
   const redisTopology = flag ?? settings.redisTopology;
-  if (settings.redisUrl !== undefined && redisTopology !== "single") {
+  const given = givenRedis(env);
+  if (given !== undefined && redisTopology !== "single") {
     const asked = flag === undefined ? `REDIS_TOPOLOGY=${redisTopology}` : `--redis-${flag}`;
     throw new ClusterConfigError(
       configProblems([
-        `${asked} starts a Redis of its own, and REDIS_URL names one to use: drop one of them`,
+        `${asked} starts a Redis of its own, and ${Object.keys(given).join(", ")} names one to use: drop one of them`,
       ]),
     );
   }
   return {
     ...settings,
     redisTopology,
+    givenRedis: given,
     stopTimeoutMs: settings.stopTimeoutMs ?? settings.drainTimeoutMs + 5000,
   };
 }

@@ -183,8 +183,8 @@ async function main(): Promise<void> {
     await checkPortFree(config.port, config.host);
     await mkdir(logDir, { recursive: true });
     redis =
-      config.redisUrl !== undefined
-        ? new ExternalRedis(config.redisUrl)
+      config.givenRedis !== undefined
+        ? new ExternalRedis(config.givenRedis)
         : await startLocalRedis({
             topology: config.redisTopology,
             dataDir,

@@ -57,19 +57,28 @@ export function withoutPassword(url: string): string {
   }
 }
 
-/** REDIS_URL: a Redis that is not the supervisor's to stop, kill or start. */
+/**
+ * REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES: a Redis that is not the
+ * supervisor's to stop, kill or start. The instances get the variables as
+ * they were given (a Sentinel set or a Cluster keeps its failover).
+ */
 export class ExternalRedis implements LocalRedis {
   readonly topology = "external";
   readonly describe: string;
   readonly env: Readonly<Record<string, string | undefined>>;
 
-  constructor(url: string) {
-    this.describe = withoutPassword(url);
-    this.env = { ...NO_REDIS_ENV, REDIS_URL: url };
+  constructor(given: Record<string, string>) {
+    this.describe =
+      given.REDIS_SENTINELS !== undefined
+        ? `Sentinels ${given.REDIS_SENTINELS.split(",").map(withoutPassword).join(", ")}, master "${given.REDIS_SENTINEL_MASTER ?? ""}"`
+        : given.REDIS_CLUSTER_NODES !== undefined
+          ? `Cluster ${given.REDIS_CLUSTER_NODES.split(",").map(withoutPassword).join(", ")}`
+          : withoutPassword(given.REDIS_URL ?? "");
+    this.env = { ...NO_REDIS_ENV, ...given };
   }
 
   banner(): string[] {
-    return [`using REDIS_URL ${this.describe}`];
+    return [`using ${this.describe}`];
   }
 
   pids(): number[] {
@@ -98,7 +107,7 @@ export class ExternalRedis implements LocalRedis {
 
   private notOurs(): OperationError {
     return new OperationError(
-      "this cluster uses the Redis of REDIS_URL, which is not the supervisor's to kill or start",
+      "this cluster uses a Redis given by its environment (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES), which is not the supervisor's to kill or start",
       400,
     );
   }
