@@ -17,6 +17,7 @@ interface Violation {
   impact: string | null;
   help: string;
   targets: string[];
+  why: string[];
 }
 
 /**
@@ -37,7 +38,7 @@ async function axe(
         id: string;
         impact: string | null;
         help: string;
-        nodes: Array<{ target: unknown[] }>;
+        nodes: Array<{ target: unknown[]; failureSummary?: string }>;
       }>;
       passes: unknown[];
     };
@@ -47,6 +48,8 @@ async function axe(
     impact: v.impact,
     help: v.help,
     targets: v.nodes.map((n) => n.target.map(String).join(" ")),
+    // axe's own words per element (for contrast: both colours and the ratio), for the failure message.
+    why: v.nodes.map((n) => n.failureSummary ?? ""),
   }));
   const serious = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
   return { serious, all: violations, passes: result.passes.length };

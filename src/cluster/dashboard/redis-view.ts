@@ -3,7 +3,7 @@ import { byId, el } from "./dom.ts";
 import { actionButton } from "./instances-view.ts";
 
 function badge(text: string, tone: string): HTMLSpanElement {
-  return el("span", `badge badge-${tone}`, text);
+  return el("span", `node-badge node-badge-${tone}`, text);
 }
 
 function nodeItem(node: RedisNodeInfo): HTMLLIElement {
