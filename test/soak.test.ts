@@ -12,21 +12,21 @@ import { endWithThisProcess, terminate, waitUntil } from "../src/process/index.t
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
 /**
- * The soak run's machinery in one minute: the cluster, the load with its
+ * The soak run's machinery in 36 seconds: the cluster, the load with its
  * logins and logouts, the samples, the restart, the report. The growth
  * bounds need hours and are judged by `npm run soak`, not here.
  */
-test("a one-minute soak samples Redis and every instance, restarts one, and writes its report", async () => {
+test("a short soak samples Redis and every instance, restarts one, and writes its report", async () => {
   const out = await mkdtemp(join(tmpdir(), "sb-soak-test-"));
   try {
     const result = await runSoak({
-      minutes: 1,
+      minutes: 0.6,
       rooms: 6,
       chatters: 8,
       sendIntervalMs: 2000,
       visitorAccounts: 4,
       visitIntervalMs: 3000,
-      sampleMs: 5000,
+      sampleMs: 3000,
       restartAt: 0.4,
       historySize: 50,
       sessionTtlSeconds: 60,
@@ -34,7 +34,7 @@ test("a one-minute soak samples Redis and every instance, restarts one, and writ
       log: () => undefined,
     });
     const { samples, counts, restart } = result;
-    assert.ok(samples.length >= 12, `${samples.length} samples`);
+    assert.ok(samples.length >= 10, `${samples.length} samples`);
     for (const sample of samples) {
       assert.ok(sample.redisUsed > 0 && sample.redisKeys > 0, "Redis is sampled");
       assert.ok(sample.instances.length >= 2, `instances sampled at ${sample.t} s`);
@@ -49,7 +49,7 @@ test("a one-minute soak samples Redis and every instance, restarts one, and writ
     const ids = new Set(last.instances.map((i) => i.id));
     assert.equal(ids.size, 3, "three instances run at the end");
     assert.ok(!ids.has(restart.id), "the restarted one was replaced");
-    assert.ok(counts.acked > 50, `${counts.acked} acknowledged`);
+    assert.ok(counts.acked > 30, `${counts.acked} acknowledged`);
     assert.ok(counts.delivered > counts.acked, "messages reached other clients");
     assert.ok(
       counts.logins > 0 && counts.logouts > 0 && counts.anonymous > 0,
@@ -70,7 +70,7 @@ test("a one-minute soak samples Redis and every instance, restarts one, and writ
     for (const chart of charts) {
       assert.match(await readFile(join(out, "soak-test", chart), "utf8"), /<polyline /);
     }
-    // A minute is too short to judge growth: every judged line says so rather than passing.
+    // Half a minute is too short to judge growth: every judged line says so rather than passing.
     assert.ok(judge(result).every((j) => j.verdict === "too short"));
   } finally {
     await rm(out, { recursive: true, force: true });
