@@ -6,8 +6,9 @@ import type { RedisTarget } from "../src/server/config.ts";
 import { MemoryBroker } from "../src/server/store/bus/memory-bus.ts";
 import type { MessageBus, MessageListener } from "../src/server/store/bus/message-bus.ts";
 import { redisMessageBus } from "../src/server/store/bus/redis-bus.ts";
+import { connectRedis } from "../src/server/store/connections/index.ts";
 import { Keys } from "../src/server/store/keys.ts";
-import { connectRedis, type RedisConnections } from "../src/server/store/redis-connection.ts";
+import type { RedisConnections } from "../src/server/store/redis-connection.ts";
 import { redisModes, startTopology, type TestTopology } from "./helpers/redis-topology.ts";
 
 /** Makes a bus for one "instance"; every bus of one transport reaches the others. */

@@ -1,9 +1,10 @@
 import { pino } from "pino";
 import type { Message } from "../../src/protocol/index.ts";
 import type { RedisTarget } from "../../src/server/config.ts";
+import { connectRedis } from "../../src/server/store/connections/index.ts";
 import { Keys } from "../../src/server/store/keys.ts";
 import { entryMessage } from "../../src/server/store/message-store.ts";
-import { connectRedis, type RedisConnections } from "../../src/server/store/redis-connection.ts";
+import type { RedisConnections } from "../../src/server/store/redis-connection.ts";
 
 /**
  * Reads what Redis stored: the ground truth the clients are checked against.

@@ -16,11 +16,11 @@ import { acceptChat, createSocketServer } from "./realtime/socket-server.ts";
 import type { ChatServer } from "./realtime/types.ts";
 import { AccountStore } from "./store/account-store.ts";
 import { redisMessageBus } from "./store/bus/redis-bus.ts";
+import { connectRedis } from "./store/connections/index.ts";
 import { Keys } from "./store/keys.ts";
 import { MessageStore } from "./store/message-store.ts";
 import { PresenceStore } from "./store/presence-store.ts";
 import { RateLimitStore } from "./store/rate-limit-store.ts";
-import { connectRedis } from "./store/redis-connection.ts";
 import { SessionStore } from "./store/session-store.ts";
 import { StorageWatch } from "./store/storage-watch.ts";
 

@@ -1,10 +1,6 @@
 import type { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import type { RedisTarget } from "../config.ts";
-import type { Logger } from "../logger.ts";
 import type { PubSubCommands } from "./bus/redis-bus.ts";
-import { connectCluster } from "./connections/cluster.ts";
-import { connectSentinel } from "./connections/sentinel.ts";
-import { connectSingle } from "./connections/single.ts";
 import type { SendCommand } from "./lua-script.ts";
 
 /** An adapter constructor, as `new Server({adapter})` takes it. */
@@ -42,16 +38,4 @@ export interface RedisConnections {
 /** What a connection of any mode tells of its health. */
 export interface ConnectionEvents {
   on(event: "error" | "reconnecting", listener: (...args: unknown[]) => void): unknown;
-}
-
-/** Connects to one Redis, to the master Sentinels name, or to a Redis Cluster. */
-export function connectRedis(target: RedisTarget, log: Logger): Promise<RedisConnections> {
-  switch (target.mode) {
-    case "single":
-      return connectSingle(target.url, log);
-    case "sentinel":
-      return connectSentinel(target.sentinels, target.masterName, log);
-    case "cluster":
-      return connectCluster(target.nodes, log);
-  }
 }
