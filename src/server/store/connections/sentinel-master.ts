@@ -22,6 +22,7 @@ export class SentinelMaster {
   private client: RedisClient | undefined;
   private address: NodeAddress | undefined;
   private readonly watchers: RedisClient[];
+  private readonly followers: ((address: NodeAddress, moved: boolean) => void)[] = [];
   private closed = false;
 
   constructor(
@@ -48,6 +49,11 @@ export class SentinelMaster {
       watcher.connect().catch(() => undefined);
       return watcher;
     });
+  }
+
+  /** Calls `follower` with every master this connection moves to (`moved`: not the first). */
+  follow(follower: (address: NodeAddress, moved: boolean) => void): void {
+    this.followers.push(follower);
   }
 
   /** The connection to the master, when it is connected; otherwise the caller takes the slow path. */
@@ -79,6 +85,7 @@ export class SentinelMaster {
     this.client = client;
     client.connect().catch(() => undefined);
     if (old?.isOpen === true) old.destroy();
+    for (const follower of this.followers) follower(address, moved);
     if (moved) {
       this.log.info({ master: address }, "following the new Redis master");
       this.onMove();
@@ -90,5 +97,91 @@ export class SentinelMaster {
     for (const connection of [this.client, ...this.watchers]) {
       if (connection?.isOpen) connection.destroy();
     }
+  }
+}
+
+type Listener = (message: string) => void;
+
+/**
+ * The message bus's subscriptions, on a connection straight to the master
+ * that `SentinelMaster` follows. node-redis's Sentinel client moves its
+ * subscriptions late, and under load it was seen retrying the dead master
+ * for half a minute while the new one served: every message of that time
+ * missed the instance. Here a move opens a connection to the new master,
+ * subscribes every held channel there, and only then says the
+ * subscriptions are back (the fan-out then reads what it missed).
+ */
+export class MasterSubscriber {
+  private client: RedisClient | undefined;
+  private readonly channels = new Map<string, Listener>();
+  private readonly resubscribed: (() => void)[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly credentials: { username?: string; password?: string },
+    private readonly log: Logger,
+  ) {}
+
+  /** Subscribes on a connection to `address`; a move holds every channel there before it reports. */
+  moveTo(address: NodeAddress, moved: boolean): void {
+    if (this.closed) return;
+    const old = this.client;
+    const client = createClient({
+      ...this.credentials,
+      name: "switchboard-subscriber",
+      socket: { host: address.host, port: address.port, reconnectStrategy, connectTimeout: 2000 },
+    });
+    logErrors(client, "subscriber", this.log);
+    this.client = client;
+    let readies = 0;
+    // A reconnect to the same master: node-redis subscribes again before it says ready.
+    client.on("ready", () => {
+      readies += 1;
+      if (readies > 1 && this.client === client) this.report();
+    });
+    client.connect().catch(() => undefined);
+    if (old?.isOpen === true) old.destroy();
+    // Queued until connected; resolved once the new master holds them.
+    const held = [...this.channels].map(([channel, listener]) =>
+      client.subscribe(channel, listener),
+    );
+    Promise.all(held).then(
+      () => {
+        if (moved && this.client === client) this.report();
+      },
+      (error: unknown) => this.log.warn({ err: error }, "moving the subscriptions failed"),
+    );
+  }
+
+  subscribe(channel: string, listener: Listener): Promise<unknown> {
+    this.channels.set(channel, listener);
+    return this.connection().subscribe(channel, listener);
+  }
+
+  unsubscribe(channel: string, listener: Listener): Promise<unknown> {
+    this.channels.delete(channel);
+    return this.connection().unsubscribe(channel, listener);
+  }
+
+  isOpen(): boolean {
+    return this.client?.isOpen === true;
+  }
+
+  onResubscribed(listener: () => void): void {
+    this.resubscribed.push(listener);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.client?.isOpen === true) this.client.destroy();
+  }
+
+  private connection(): RedisClient {
+    if (this.client === undefined) throw new Error("the subscriber has no master yet");
+    return this.client;
+  }
+
+  private report(): void {
+    for (const listener of this.resubscribed) listener();
   }
 }

@@ -3,7 +3,7 @@ import { createSentinel } from "redis";
 import type { Logger } from "../../logger.ts";
 import type { RedisConnections } from "../redis-connection.ts";
 import { isTransientRedisError } from "../redis-errors.ts";
-import { SentinelMaster } from "./sentinel-master.ts";
+import { MasterSubscriber, SentinelMaster } from "./sentinel-master.ts";
 import {
   connectedReplicas,
   healthProbe,
@@ -34,11 +34,13 @@ const FALLBACK_DEADLINE_MS = 1000;
 const COMMAND_BUDGET_MS = 3000;
 
 /**
- * A master and its replicas behind Sentinels, through node-redis's Sentinel
- * client: it asks the Sentinels for the master, follows `+switch-master`
- * (and rediscovers when the master stops answering or says READONLY), and
- * moves its subscriptions to the new master. Two of them, so that commands
- * fail fast while the adapter's traffic may queue.
+ * A master and its replicas behind Sentinels. Commands and the message bus's
+ * subscriptions go over connections straight to the master, moved the moment
+ * a Sentinel announces `+switch-master` (`SentinelMaster`,
+ * `MasterSubscriber`). node-redis's Sentinel client, which follows a failover
+ * seconds later, carries the sessions and the Socket.IO adapter, and is the
+ * commands' fallback while the direct connection is down. Two of those, so
+ * that commands fail fast while the adapter's traffic may queue.
  */
 export async function connectSentinel(
   urls: readonly string[],
@@ -86,26 +88,6 @@ export async function connectSentinel(
       : withDeadline(command.sendCommand(false, args) as Promise<T>, FALLBACK_DEADLINE_MS);
   };
   const send = <T>(args: string[]): Promise<T> => retrying(() => run<T>(args), COMMAND_BUDGET_MS);
-  // node-redis types the Sentinel's unsubscribe listener as string-or-buffer; one wrapper per listener fits both calls.
-  const wrappers = new Map<(json: string) => void, (message: string | Buffer) => void>();
-  /** The channels this connection holds, with their listener. */
-  const channels = new Map<string, (message: string | Buffer) => void>();
-  const asText = (listener: (json: string) => void) => {
-    let wrapper = wrappers.get(listener);
-    if (wrapper === undefined) {
-      wrapper = (message) => listener(message.toString());
-      wrappers.set(listener, wrapper);
-    }
-    return wrapper;
-  };
-  // One (un)subscribe at a time: node-redis's Sentinel pub/sub destroys its connection when an
-  // unsubscribe leaves it with no channel, and an unsubscribe running beside it then fails.
-  let chain: Promise<unknown> = Promise.resolve();
-  const serial = <T>(work: () => Promise<T>): Promise<T> => {
-    const next = chain.then(work);
-    chain = next.catch(() => undefined);
-    return next;
-  };
   // Each Sentinel client learns of a new master by itself: the command one
   // at its next command, the pub/sub one only from the Sentinels' events or
   // its scan. When one of them moves, a PING through the other makes it
@@ -118,29 +100,19 @@ export async function connectSentinel(
     nudge(command);
     nudge(pubsub);
   });
+  // The message bus subscribes on a connection of its own that follows the master with `master`.
+  const subscriber = new MasterSubscriber(credentials, log);
+  master.follow((address, moved) => subscriber.moveTo(address, moved));
   const known = command.getMasterNode();
-  if (known !== undefined) master.moveTo(known);
+  if (known === undefined) throw new Error(`the Sentinels name no master for "${masterName}"`);
+  master.moveTo(known);
   command.on("topology-change", (event: TopologyChange) => {
     if (event.type !== "MASTER_CHANGE") return;
     nudge(pubsub);
     if (event.node !== undefined) master.moveTo(event.node);
   });
-  const resubscribedListeners: ((channels: readonly string[] | undefined) => void)[] = [];
   pubsub.on("topology-change", (event: TopologyChange) => {
-    if (event.type !== "MASTER_CHANGE") return;
-    nudge(command);
-    // node-redis moves the subscriptions onto a new connection to the new
-    // master; a (un)subscribe waits for that connection. Subscribing a channel
-    // we hold again (no command goes out for it) therefore resolves once the
-    // subscriptions are held on the new master.
-    const [held] = channels;
-    if (held === undefined) return;
-    serial(() => pubsub.subscribe(held[0], held[1])).then(
-      () => {
-        for (const listener of resubscribedListeners) listener(undefined);
-      },
-      (error: unknown) => log.warn({ err: error }, "moving the subscriptions failed"),
-    );
+    if (event.type === "MASTER_CHANGE") nudge(command);
   });
 
   const probe = healthProbe(() => run(["PING"]));
@@ -151,18 +123,10 @@ export async function connectSentinel(
     pubsub: {
       publishCommand: "PUBLISH",
       publish: (channel, json) => send(["PUBLISH", channel, json]),
-      subscribe: (channel, listener) => {
-        channels.set(channel, asText(listener));
-        return serial(() => pubsub.subscribe(channel, asText(listener)));
-      },
-      unsubscribe: (channel, listener) => {
-        channels.delete(channel);
-        return serial(() => pubsub.unsubscribe(channel, asText(listener)));
-      },
-      isOpen: () => pubsub.isOpen,
-      onResubscribed: (listener) => {
-        resubscribedListeners.push(listener);
-      },
+      subscribe: (channel, listener) => subscriber.subscribe(channel, listener),
+      unsubscribe: (channel, listener) => subscriber.unsubscribe(channel, listener),
+      isOpen: () => subscriber.isOpen(),
+      onResubscribed: (listener) => subscriber.onResubscribed(() => listener(undefined)),
     },
     watched: [
       ["command", command],
@@ -174,6 +138,7 @@ export async function connectSentinel(
     isReady: () => probe.healthy(),
     close: async () => {
       probe.stop();
+      subscriber.close();
       master.close();
       for (const sentinel of [pubsub, command]) {
         try {
