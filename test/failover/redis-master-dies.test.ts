@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { RedisNode } from "../../src/cluster/redis/node.ts";
-import type { JoinResult, Message, Result } from "../../src/protocol/index.ts";
+import {
+  HandshakeRefusal,
+  type JoinResult,
+  type Message,
+  type Result,
+} from "../../src/protocol/index.ts";
 import { TestInstance } from "../helpers/instance.ts";
 import { redisModes, startTopology } from "../helpers/redis-topology.ts";
 import {
@@ -50,10 +55,31 @@ for (let round = 1; round <= rounds; round++)
         await topology?.close();
       });
 
+      /**
+       * Connects as the app's client does: a handshake refused as
+       * `unavailable` (the session could not be read in time: on a busy
+       * machine a Cluster command can take longer than the instance waits)
+       * is tried again, any other refusal fails the test.
+       */
+      async function connected(baseUrl: string, jar: Parameters<typeof rawSocket>[1]) {
+        const deadline = Date.now() + 15_000;
+        for (;;) {
+          const socket = rawSocket(baseUrl, jar, ["websocket"]);
+          sockets.push(socket);
+          try {
+            await socketReady(socket);
+            return socket;
+          } catch (error) {
+            socket.disconnect();
+            const refusal = (error as Error).message;
+            if (refusal !== HandshakeRefusal.Unavailable || Date.now() > deadline) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 250));
+          }
+        }
+      }
+
       async function joined(baseUrl: string, jar: Parameters<typeof rawSocket>[1], room: string) {
-        const socket = rawSocket(baseUrl, jar, ["websocket"]);
-        sockets.push(socket);
-        await socketReady(socket);
+        const socket = await connected(baseUrl, jar);
         const result = (await socket.emitWithAck("room:join", { room })) as Result<JoinResult>;
         assert.ok(result.ok, JSON.stringify(result));
         return socket;
