@@ -96,6 +96,46 @@ export class MessageStore {
     return false;
   }
 
+  /** Per room: the WAIT running now, and the one that will cover what was written meanwhile. */
+  private readonly waits = new Map<
+    string,
+    { running?: Promise<number>; queued?: Promise<number> }
+  >();
+
+  /**
+   * How many replicas have this connection's writes so far, one WAIT at a
+   * time per room. WAIT holds the connection until it answers, and every
+   * command behind it waits too: one WAIT per send, each timing out after a
+   * failover left the master alone, queued the connection into minutes of
+   * backlog under a few hundred clients. A WAIT covers every write the
+   * connection made before it, so sends that come while one runs share the
+   * next.
+   */
+  private replicated(room: string, key: string, timeout: string): Promise<number> {
+    let group = this.waits.get(room);
+    if (group === undefined) {
+      group = {};
+      this.waits.set(room, group);
+    }
+    const slot = group;
+    const start = (): Promise<number> => {
+      const running = this.send<number>(["WAIT", "1", timeout], key).finally(() => {
+        if (slot.running === running) slot.running = undefined;
+        if (slot.running === undefined && slot.queued === undefined) this.waits.delete(room);
+      });
+      slot.running = running;
+      return running;
+    };
+    if (slot.running === undefined) return start();
+    slot.queued ??= slot.running
+      .catch(() => undefined)
+      .then(() => {
+        slot.queued = undefined;
+        return start();
+      });
+    return slot.queued;
+  }
+
   /**
    * Stores a message once per (room, clientId) and publishes it to every
    * instance watching the room: in the same atomic step when the bus can be
@@ -150,7 +190,7 @@ export class MessageStore {
       if (outcome !== 1) await this.send(["INCRBY", k.seq, "0"], k.log);
       const timeout = String(this.replicaAck.timeoutMs);
       if (!(await this.aloneWithoutReplicas(input.room, k.log))) {
-        const replicas = await this.send<number>(["WAIT", "1", timeout], k.log);
+        const replicas = await this.replicated(input.room, k.log, timeout);
         if (replicas < 1 && !(await this.noReplicaLeft(input.room, k.log))) {
           throw new AppError(ErrorCode.Unavailable, "no replica confirmed the message yet; retry");
         }
