@@ -26,6 +26,18 @@ export class RoomRefusedError extends Error {
   }
 }
 
+/** A refusal that retrying mends (the server's storage is failing over, a rate limit). */
+class RetryLaterError extends Error {
+  constructor(readonly error: ErrorBody) {
+    super(error.message);
+    this.name = "RetryLaterError";
+  }
+}
+
+/** The first pause before a refused catch-up is tried again, and the longest (ms; with jitter). */
+const GAP_RETRY_FIRST_MS = 250;
+const GAP_RETRY_MAX_MS = 4000;
+
 /**
  * The rooms a client shows, kept gap-free: each joined from its last
  * `{epoch, offset}` (in the handshake, or with `room:join`), caught up page
@@ -163,9 +175,33 @@ export class RoomSync {
     if (view === undefined) return;
     const change = view.feed(messages);
     if (change.added.length > 0) this.changed(view, change);
-    if (change.gap && !this.catchingUp.has(room) && this.link.connected) {
-      this.sync(room).catch(() => this.link.reconnect());
-    }
+    if (change.gap && !this.catchingUp.has(room) && this.link.connected) this.fillGap(room, 0);
+  }
+
+  /**
+   * Catches a room up over a gap. A refusal that says "try again" (Redis
+   * failing over: `unavailable`) is tried again on the same connection after
+   * a pause; reconnecting instead would send every client of the room
+   * through a new handshake, each reading its session from the Redis that is
+   * failing over. A request that gets no answer at all reconnects.
+   */
+  private fillGap(room: string, attempt: number): void {
+    this.sync(room).catch((error: unknown) => {
+      if (!(error instanceof RetryLaterError) || !this.link.connected) {
+        this.link.reconnect();
+        return;
+      }
+      const pause = Math.min(GAP_RETRY_MAX_MS, GAP_RETRY_FIRST_MS * 2 ** attempt);
+      setTimeout(
+        () => {
+          const view = this.rooms.get(room);
+          if (view?.hasGap === true && !this.catchingUp.has(room) && this.link.connected) {
+            this.fillGap(room, attempt + 1);
+          }
+        },
+        pause * (0.5 + Math.random()),
+      );
+    });
   }
 
   /**
@@ -189,7 +225,7 @@ export class RoomSync {
           }));
         given = undefined;
         if (!result.ok) {
-          if (!isFinalRefusal(result.error)) throw new Error(result.error.message);
+          if (!isFinalRefusal(result.error)) throw new RetryLaterError(result.error);
           this.rooms.delete(room);
           this.emit("room-refused", room, result.error);
           return result.error;
