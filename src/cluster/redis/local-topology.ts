@@ -78,7 +78,13 @@ export class ExternalRedis implements LocalRedis {
   }
 
   banner(): string[] {
-    return [`using ${this.describe}`];
+    const variable =
+      this.env.REDIS_SENTINELS !== undefined
+        ? "REDIS_SENTINELS"
+        : this.env.REDIS_CLUSTER_NODES !== undefined
+          ? "REDIS_CLUSTER_NODES"
+          : "REDIS_URL";
+    return [`using ${variable} ${this.describe}`];
   }
 
   pids(): number[] {
