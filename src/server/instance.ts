@@ -21,6 +21,7 @@ import { Keys } from "./store/keys.ts";
 import { MessageStore } from "./store/message-store.ts";
 import { PresenceStore } from "./store/presence-store.ts";
 import { RateLimitStore } from "./store/rate-limit-store.ts";
+import { ReplicaAck } from "./store/replica-ack.ts";
 import { SessionStore } from "./store/session-store.ts";
 import { StorageWatch } from "./store/storage-watch.ts";
 
@@ -132,7 +133,10 @@ export async function startInstance(config: Config, log: Logger): Promise<Instan
     config.historySize,
     bus,
     replicaAck
-      ? { timeoutMs: config.replicaAckTimeoutMs, required: config.replicaAck === "on" }
+      ? new ReplicaAck(send, redis.connectionMark, {
+          timeoutMs: config.replicaAckTimeoutMs,
+          required: config.replicaAck === "on",
+        })
       : undefined,
   );
   acceptChat(io, {

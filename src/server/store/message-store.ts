@@ -1,14 +1,11 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { AppError, ErrorCode, type Message, type StreamPosition } from "../../protocol/index.ts";
 import { type MessageBus, parseMessage } from "./bus/message-bus.ts";
-import { connectedReplicas } from "./connections/shared.ts";
 import type { Keys } from "./keys.ts";
 import { LuaScript, type SendCommand } from "./lua-script.ts";
-import { isTransientRedisError } from "./redis-errors.ts";
+import type { ReplicaAck } from "./replica-ack.ts";
 
 const appendScript = new LuaScript("append-message");
-/** How long after a failure to reach a master sends ask whether their master has a replica before WAIT. */
-const AFTER_TROUBLE_MS = 30_000;
 const catchUpScript = new LuaScript("catch-up");
 
 export interface RoomState {
@@ -45,96 +42,10 @@ export class MessageStore {
     private readonly bus: MessageBus,
     /**
      * When set, a message is acknowledged and published only once a replica
-     * has it (WAIT on the connection that stored it), so that no failover can
-     * take back what a client was shown.
+     * has it, so that no failover can take back what a client was shown.
      */
-    private readonly replicaAck?: {
-      timeoutMs: number;
-      /**
-       * True: without a replica's confirmation a send is refused. False
-       * ("auto"): a master that has no replica left (its replica was promoted
-       * after a failover, and none has come back yet) acknowledges alone.
-       */
-      required: boolean;
-    },
+    private readonly replicaAck?: ReplicaAck,
   ) {}
-
-  /**
-   * Rooms whose master was found with no replica at all (in "auto"), so that
-   * their sends skip a WAIT that could only time out, as long as that lasts.
-   */
-  private readonly withoutReplicas = new Set<string>();
-
-  /** After a WAIT that no replica answered: true when the room's master has none left (and "auto" allows that). */
-  private async noReplicaLeft(room: string, key: string): Promise<boolean> {
-    if (this.replicaAck?.required !== false) return false;
-    const none = connectedReplicas(await this.send<string>(["INFO", "replication"], key)) === 0;
-    if (none) this.withoutReplicas.add(room);
-    return none;
-  }
-
-  /** When a send last failed for want of a master (0: never). */
-  private troubleAt = 0;
-
-  /**
-   * True while the room's master has no replica, as far as is worth asking:
-   * for rooms whose master was found alone before, and for every room shortly
-   * after a failure to reach a master. A replica that was just promoted has
-   * no replica of its own, and a WAIT there could only time out; one INFO
-   * instead saves the first sends after a failover that wait.
-   */
-  private async aloneWithoutReplicas(room: string, key: string): Promise<boolean> {
-    if (this.replicaAck?.required !== false) return false;
-    const suspect =
-      this.withoutReplicas.has(room) || Date.now() - this.troubleAt < AFTER_TROUBLE_MS;
-    if (!suspect) return false;
-    if (connectedReplicas(await this.send<string>(["INFO", "replication"], key)) === 0) {
-      this.withoutReplicas.add(room);
-      return true;
-    }
-    this.withoutReplicas.delete(room);
-    return false;
-  }
-
-  /** Per room: the WAIT running now, and the one that will cover what was written meanwhile. */
-  private readonly waits = new Map<
-    string,
-    { running?: Promise<number>; queued?: Promise<number> }
-  >();
-
-  /**
-   * How many replicas have this connection's writes so far, one WAIT at a
-   * time per room. WAIT holds the connection until it answers, and every
-   * command behind it waits too: one WAIT per send, each timing out after a
-   * failover left the master alone, queued the connection into minutes of
-   * backlog under a few hundred clients. A WAIT covers every write the
-   * connection made before it, so sends that come while one runs share the
-   * next.
-   */
-  private replicated(room: string, key: string, timeout: string): Promise<number> {
-    let group = this.waits.get(room);
-    if (group === undefined) {
-      group = {};
-      this.waits.set(room, group);
-    }
-    const slot = group;
-    const start = (): Promise<number> => {
-      const running = this.send<number>(["WAIT", "1", timeout], key).finally(() => {
-        if (slot.running === running) slot.running = undefined;
-        if (slot.running === undefined && slot.queued === undefined) this.waits.delete(room);
-      });
-      slot.running = running;
-      return running;
-    };
-    if (slot.running === undefined) return start();
-    slot.queued ??= slot.running
-      .catch(() => undefined)
-      .then(() => {
-        slot.queued = undefined;
-        return start();
-      });
-    return slot.queued;
-  }
 
   /**
    * Stores a message once per (room, clientId) and publishes it to every
@@ -146,16 +57,8 @@ export class MessageStore {
    * `resend_expired` (it may have been stored).
    */
   async append(input: AppendInput): Promise<{ message: Message; created: boolean }> {
-    try {
-      return await this.store(input);
-    } catch (error) {
-      if (isTransientRedisError(error)) this.troubleAt = Date.now();
-      throw error;
-    }
-  }
-
-  private async store(input: AppendInput): Promise<{ message: Message; created: boolean }> {
     const k = this.keys.room(input.room);
+    const mark = this.replicaAck?.mark(k.log);
     const target = this.replicaAck === undefined ? this.bus.scriptTarget(input.room) : undefined;
     const [outcome, json] = await appendScript.run<[number, string]>(
       this.send,
@@ -188,13 +91,7 @@ export class MessageStore {
       // nothing (INCRBY 0 of the room's counter) puts this connection's mark
       // behind it in the replication stream.
       if (outcome !== 1) await this.send(["INCRBY", k.seq, "0"], k.log);
-      const timeout = String(this.replicaAck.timeoutMs);
-      if (!(await this.aloneWithoutReplicas(input.room, k.log))) {
-        const replicas = await this.replicated(input.room, k.log, timeout);
-        if (replicas < 1 && !(await this.noReplicaLeft(input.room, k.log))) {
-          throw new AppError(ErrorCode.Unavailable, "no replica confirmed the message yet; retry");
-        }
-      }
+      await this.replicaAck.confirm(mark, k.log);
     }
     // A resend is published again when replication gates publishing: the
     // first attempt may have stopped before its publish.

@@ -20,6 +20,13 @@ export interface RedisConnections {
   readonly mode: RedisTarget["mode"];
   /** Sends one raw command to the master that holds `firstKey`. */
   send: SendCommand;
+  /**
+   * Names the connection that commands for `firstKey` go over now, and its
+   * session: another after a reconnect or a move to another master;
+   * undefined while there is none. A WAIT answers for the writes of its
+   * connection's session only.
+   */
+  connectionMark(firstKey: string): string | undefined;
   /** Pub/sub of the message bus: a channel per room, sharded on a Cluster. */
   pubsub: PubSubCommands;
   /** Each connection by name, for counting its errors and reconnects ("error", "reconnecting"). */

@@ -1,8 +1,9 @@
 import { createShardedAdapter } from "@socket.io/redis-adapter";
+import calculateSlot from "cluster-key-slot";
 import { createCluster } from "redis";
 import type { Logger } from "../../logger.ts";
 import type { RedisConnections } from "../redis-connection.ts";
-import { closeAll, logErrors, reconnectStrategy, retrying } from "./shared.ts";
+import { ConnectionMarks, closeAll, logErrors, reconnectStrategy, retrying } from "./shared.ts";
 
 type RedisCluster = ReturnType<typeof createCluster>;
 /** What the sharded Socket.IO adapter subscribes with (buffers). */
@@ -92,9 +93,11 @@ export async function connectCluster(
       COMMAND_BUDGET_MS,
       heal,
     );
+  const marks = new ConnectionMarks();
   return {
     mode: "cluster",
     send,
+    connectionMark: (firstKey) => marks.of(command.slots[calculateSlot(firstKey)]?.master.client),
     pubsub: {
       publishCommand: "SPUBLISH",
       publish: (channel, json) => send(["SPUBLISH", channel, json], channel),

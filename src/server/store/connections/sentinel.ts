@@ -5,6 +5,7 @@ import type { RedisConnections } from "../redis-connection.ts";
 import { isTransientRedisError } from "../redis-errors.ts";
 import { MasterSubscriber, SentinelMaster } from "./sentinel-master.ts";
 import {
+  ConnectionMarks,
   connectedReplicas,
   healthProbe,
   logErrors,
@@ -116,10 +117,13 @@ export async function connectSentinel(
   });
 
   const probe = healthProbe(() => run(["PING"]));
+  const marks = new ConnectionMarks();
 
   return {
     mode: "sentinel",
     send,
+    // The slow path through node-redis's Sentinel client names no connection.
+    connectionMark: () => marks.of(master.ready),
     pubsub: {
       publishCommand: "PUBLISH",
       publish: (channel, json) => send(["PUBLISH", channel, json]),

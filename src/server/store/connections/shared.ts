@@ -104,3 +104,38 @@ export function healthProbe(
 export function connectedReplicas(info: string): number {
   return Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0);
 }
+
+/** Number of replicas that an `INFO replication` reply shows online (a replica still syncing cannot confirm a WAIT). */
+export function onlineReplicas(info: string): number {
+  return info.match(/^slave\d+:.*\bstate=online\b/gm)?.length ?? 0;
+}
+
+interface Reconnecting {
+  readonly isReady: boolean;
+  on(event: "ready", listener: () => void): unknown;
+}
+
+/**
+ * Names connections and each of their sessions: a reconnect starts another
+ * one, on which a WAIT knows nothing of the writes made before it.
+ */
+export class ConnectionMarks {
+  private readonly sessions = new WeakMap<Reconnecting, { id: number; session: number }>();
+  private ids = 0;
+
+  /** The mark of `connection` as it is now; undefined while it is not ready. */
+  of(connection: Reconnecting | undefined): string | undefined {
+    if (connection?.isReady !== true) return undefined;
+    let known = this.sessions.get(connection);
+    if (known === undefined) {
+      this.ids += 1;
+      const entry = { id: this.ids, session: 0 };
+      connection.on("ready", () => {
+        entry.session += 1;
+      });
+      this.sessions.set(connection, entry);
+      known = entry;
+    }
+    return `${known.id}.${known.session}`;
+  }
+}

@@ -3,7 +3,13 @@ import { createClient } from "redis";
 import type { Logger } from "../../logger.ts";
 import type { RedisConnections } from "../redis-connection.ts";
 import { isTransientRedisError, storageUnavailable } from "../redis-errors.ts";
-import { closeAll, connectedReplicas, logErrors, reconnectStrategy } from "./shared.ts";
+import {
+  ConnectionMarks,
+  closeAll,
+  connectedReplicas,
+  logErrors,
+  reconnectStrategy,
+} from "./shared.ts";
 
 type RedisClient = ReturnType<typeof createClient>;
 
@@ -44,9 +50,11 @@ export async function connectSingle(url: string, log: Logger): Promise<RedisConn
       throw isTransientRedisError(error) ? storageUnavailable(error) : error;
     }
   };
+  const marks = new ConnectionMarks();
   return {
     mode: "single",
     send,
+    connectionMark: () => marks.of(command),
     pubsub: {
       publishCommand: "PUBLISH",
       publish: (channel, json) => send(["PUBLISH", channel, json]),
