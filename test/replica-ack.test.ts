@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { pino } from "pino";
 import { RedisNode } from "../src/cluster/redis/node.ts";
@@ -14,8 +17,11 @@ import { ReplicaAck } from "../src/server/store/replica-ack.ts";
 
 const keys = new Keys("sb");
 
-function nodeArgs(port: number, extra: string[] = []): string[] {
+/** A node of our own; its folder (a replica writes the master's data there) is `dir`. */
+function nodeArgs(port: number, dir: string, extra: string[] = []): string[] {
   return [
+    "--dir",
+    dir,
     "--port",
     String(port),
     "--bind",
@@ -37,17 +43,19 @@ describe("replica acknowledgement", () => {
   let replica: RedisNode;
   let redis: RedisConnections;
   let masterPort: number;
+  let dir: string;
   const published: Message[] = [];
   const bus = new MemoryBroker();
   let watcher: ReturnType<MemoryBroker["bus"]>;
 
   before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "sb-replica-ack-"));
     masterPort = await freePort();
-    master = await RedisNode.start(masterPort, nodeArgs(masterPort));
+    master = await RedisNode.start(masterPort, nodeArgs(masterPort, dir));
     const replicaPort = await freePort();
     replica = await RedisNode.start(
       replicaPort,
-      nodeArgs(replicaPort, ["--replicaof", "127.0.0.1", String(masterPort)]),
+      nodeArgs(replicaPort, dir, ["--replicaof", "127.0.0.1", String(masterPort)]),
     );
     redis = await connectRedis({ mode: "single", url: master.url }, pino({ level: "silent" }));
     await replicaOnline(1);
@@ -58,6 +66,7 @@ describe("replica acknowledgement", () => {
     if (replica?.pid !== undefined && replica.running) process.kill(replica.pid, "SIGCONT");
     await redis?.close();
     await Promise.all([replica?.stop("SIGKILL"), master?.stop("SIGKILL")]);
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
   async function replicaOnline(count: number): Promise<void> {
