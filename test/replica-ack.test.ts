@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { pino } from "pino";
-import { RedisNode } from "../src/cluster/redis/node.ts";
-import { freePort, waitUntil } from "../src/process/index.ts";
+import { dataNodeArgs, RedisNode } from "../src/cluster/redis/node.ts";
+import { waitUntil } from "../src/process/index.ts";
 import { AppError, ErrorCode, type Message } from "../src/protocol/index.ts";
 import { MemoryBroker } from "../src/server/store/bus/memory-bus.ts";
 import { connectRedis } from "../src/server/store/connections/index.ts";
@@ -17,23 +17,6 @@ import { ReplicaAck } from "../src/server/store/replica-ack.ts";
 
 const keys = new Keys("sb");
 
-/** A node of our own; its folder (a replica writes the master's data there) is `dir`. */
-function nodeArgs(port: number, dir: string, extra: string[] = []): string[] {
-  return [
-    "--dir",
-    dir,
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-    ...extra,
-  ];
-}
-
 /**
  * The acknowledgement a replica backs (REDIS_REPLICA_ACK), on a real master
  * and replica: what a sender is told, and what the replica holds then.
@@ -42,7 +25,6 @@ describe("replica acknowledgement", () => {
   let master: RedisNode;
   let replica: RedisNode;
   let redis: RedisConnections;
-  let masterPort: number;
   let dir: string;
   const published: Message[] = [];
   const bus = new MemoryBroker();
@@ -50,13 +32,15 @@ describe("replica acknowledgement", () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "sb-replica-ack-"));
-    masterPort = await freePort();
-    master = await RedisNode.start(masterPort, nodeArgs(masterPort, dir));
-    const replicaPort = await freePort();
-    replica = await RedisNode.start(
-      replicaPort,
-      nodeArgs(replicaPort, dir, ["--replicaof", "127.0.0.1", String(masterPort)]),
-    );
+    const first = await dataNodeArgs(dir);
+    master = await RedisNode.start(first.port, first.args);
+    const second = await dataNodeArgs(dir);
+    replica = await RedisNode.start(second.port, [
+      ...second.args,
+      "--replicaof",
+      "127.0.0.1",
+      String(first.port),
+    ]);
     redis = await connectRedis({ mode: "single", url: master.url }, pino({ level: "silent" }));
     await replicaOnline(1);
     watcher = bus.bus((message) => published.push(message));

@@ -1,10 +1,7 @@
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import { promisify } from "node:util";
-import { freePort } from "../../process/index.ts";
-import { RedisNode, type RedisNodeOptions } from "./node.ts";
+import { dataNodeArgs, RedisNode, type RedisNodeOptions, topologyFolder } from "./node.ts";
 
 const run = promisify(execFile);
 
@@ -42,37 +39,21 @@ export class RedisClusterServer {
       node?: RedisNodeOptions;
     } = {},
   ): Promise<RedisClusterServer> {
-    const given = options.dir;
-    if (given !== undefined) await mkdir(given, { recursive: true });
-    const dir = given ?? (await mkdtemp(join(tmpdir(), "sb-redis-cluster-")));
-    const cluster = new RedisClusterServer(dir, [], given === undefined);
+    const { dir, owned } = await topologyFolder(options.dir, "sb-redis-cluster-");
+    const cluster = new RedisClusterServer(dir, [], owned);
     const startNode = (port: number, args: string[]) => RedisNode.start(port, args, options.node);
     const replicas = options.replicas ?? 0;
     try {
       for (let i = 0; i < masters * (1 + replicas); i++) {
-        const port = await freePort();
-        const nodeDir = join(dir, String(port));
-        await mkdir(nodeDir);
+        const { port, args } = await dataNodeArgs(dir);
         const node = await startNode(port, [
-          "--port",
-          String(port),
-          "--bind",
-          "127.0.0.1",
-          "--dir",
-          nodeDir,
+          ...args,
           "--cluster-enabled",
           "yes",
           "--cluster-config-file",
           "nodes.conf",
           "--cluster-node-timeout",
           String(options.nodeTimeoutMs ?? 15_000),
-          "--save",
-          "",
-          "--appendonly",
-          "no",
-          // A replica's first sync starts at once instead of 5 s later (waiting for more replicas).
-          "--repl-diskless-sync-delay",
-          "0",
         ]);
         cluster.nodes.push(node);
       }

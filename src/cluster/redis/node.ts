@@ -1,6 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdir, mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { endWithThisProcess, isAlive, OutputLog, terminate } from "../../process/index.ts";
+import {
+  endWithThisProcess,
+  freePort,
+  isAlive,
+  OutputLog,
+  terminate,
+} from "../../process/index.ts";
 import { waitForPort } from "./server.ts";
 
 export interface RedisNodeOptions {
@@ -109,4 +117,47 @@ export class RedisNode {
   async stop(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
     await terminate(this.child, 5000, signal);
   }
+}
+
+/**
+ * The folder a topology keeps its nodes' files in: `given` (made when
+ * missing; the caller's, so the topology leaves it), else a new temporary
+ * one that the topology owns and removes.
+ */
+export async function topologyFolder(
+  given: string | undefined,
+  prefix: string,
+): Promise<{ dir: string; owned: boolean }> {
+  if (given === undefined) return { dir: await mkdtemp(join(tmpdir(), prefix)), owned: true };
+  await mkdir(given, { recursive: true });
+  return { dir: given, owned: false };
+}
+
+/**
+ * A free port for a data node and its folder in `dir`, with the arguments
+ * every data node of a harness's topology starts with: loopback only, no
+ * persistence, and a replica's first sync at once instead of 5 s later
+ * (Redis waits that long for more replicas to sync them together).
+ */
+export async function dataNodeArgs(dir: string): Promise<{ port: number; args: string[] }> {
+  const port = await freePort();
+  const nodeDir = join(dir, String(port));
+  await mkdir(nodeDir);
+  return {
+    port,
+    args: [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      nodeDir,
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--repl-diskless-sync-delay",
+      "0",
+    ],
+  };
 }

@@ -1,10 +1,9 @@
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "../../process/index.ts";
-import { RedisNode, type RedisNodeOptions } from "./node.ts";
+import { dataNodeArgs, RedisNode, type RedisNodeOptions, topologyFolder } from "./node.ts";
 
 const run = promisify(execFile);
 
@@ -46,27 +45,11 @@ export class RedisSentinelServer {
       node?: RedisNodeOptions;
     } = {},
   ): Promise<RedisSentinelServer> {
-    const given = options.dir;
-    if (given !== undefined) await mkdir(given, { recursive: true });
-    const dir = given ?? (await mkdtemp(join(tmpdir(), "sb-redis-sentinel-")));
-    const topology = new RedisSentinelServer(dir, [], [], given === undefined);
+    const { dir, owned } = await topologyFolder(options.dir, "sb-redis-sentinel-");
+    const topology = new RedisSentinelServer(dir, [], [], owned);
     try {
       const data = async (replicaOf: number | undefined) => {
-        const port = await freePort();
-        const nodeDir = join(dir, String(port));
-        await mkdir(nodeDir);
-        const args = [
-          "--port",
-          String(port),
-          "--bind",
-          "127.0.0.1",
-          "--dir",
-          nodeDir,
-          "--save",
-          "",
-          "--appendonly",
-          "no",
-        ];
+        const { port, args } = await dataNodeArgs(dir);
         if (replicaOf !== undefined) args.push("--replicaof", "127.0.0.1", String(replicaOf));
         return RedisNode.start(port, args, options.node);
       };
