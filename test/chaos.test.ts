@@ -29,7 +29,7 @@ describe("instances die, drain, scale and restart; one Redis restarts", () => {
       roomsPerClient: 2,
       pollingShare: 0.33,
       sendIntervalMs: 1000,
-      chatMs: 1500,
+      chatMs: 1000,
       settleTimeoutMs: 30_000,
       instances: 3,
     });

@@ -39,7 +39,7 @@ test("hangs", async () => {
     // The runner's own exit, not the end of its output: what it leaves behind holds its stdio.
     const runner = spawn(
       process.execPath,
-      ["--import", "tsx", "--test", "--test-timeout=15000", join(dir, "hangs.test.ts")],
+      ["--import", "tsx", "--test", "--test-timeout=10000", join(dir, "hangs.test.ts")],
       // Without our runner's NODE_TEST_CONTEXT, so that this is a runner of its own.
       {
         cwd: ROOT,

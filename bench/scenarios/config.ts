@@ -242,13 +242,13 @@ export function tinyConfig(): BenchConfig {
       maxRate: 20,
       refineSteps: 0,
       fixedRates: [20],
-      drainMs: 3000,
+      drainMs: 1500,
       warmupMs: 0,
     },
     latency: { durationMs: 1000, rounds: 2, fallbackRate: 20 },
     connections: { clients: 24, concurrency: 24, timeoutMs: 20_000, idleMs: 200 },
     // plain and ceiling lose messages in a storm by design: each of their storms waits the whole drain.
-    storm: { clients: 12, rooms: 3, rate: 10, calmMs: 500, maxWaitMs: 10_000, drainMs: 3000 },
+    storm: { clients: 12, rooms: 3, rate: 10, calmMs: 500, maxWaitMs: 10_000, drainMs: 1500 },
     bigroom: {
       clients: 24,
       rooms: 4,
@@ -257,8 +257,8 @@ export function tinyConfig(): BenchConfig {
       connectTimeoutMs: 20_000,
       calmMs: 500,
       maxWaitMs: 10_000,
-      drainMs: 5000,
+      drainMs: 2000,
     },
-    fanout: { instances: 3, rooms: 9, rate: 30, durationMs: 1500, drainMs: 3000 },
+    fanout: { instances: 3, rooms: 9, rate: 30, durationMs: 1500, drainMs: 1500 },
   });
 }
