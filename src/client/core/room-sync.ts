@@ -43,8 +43,9 @@ const GAP_RETRY_MAX_MS = 4000;
  * message once its replica has it, so messages of one room sent through
  * different instances can arrive a few milliseconds out of offset order;
  * asking at once sent every client of the room to the history for each of
- * them (16,000 catch-ups for 2,700 messages in the benchmark's
- * replica-ack scenario). Messages behind the gap are held, not shown, meanwhile.
+ * them (Redis counted some 16,000 history reads, most of them such
+ * catch-ups, for 2,700 messages in the benchmark's replica-ack scenario).
+ * Messages behind the gap are held, not shown, meanwhile.
  */
 const GAP_GRACE_MS = 250;
 
