@@ -6,8 +6,8 @@ import {
   configProblems,
   type EnvSettings,
   fromEnv,
-  integer,
-  optionalInteger,
+  integerEnv,
+  optionalIntegerEnv,
   readEnv,
   sharedEnv,
 } from "../config/env.ts";
@@ -32,7 +32,7 @@ const options = {
   /** Address the router listens on. @default all interfaces (HOST) */
   host: sharedEnv.host,
   /** Instances to run. @default 3 (INSTANCES) */
-  instances: fromEnv("INSTANCES", integer("INSTANCES", 3, 1, MAX_INSTANCES)),
+  instances: integerEnv("INSTANCES", 3, 1, MAX_INSTANCES),
   /** Used as it is when set; otherwise the supervisor runs its own Redis. (REDIS_URL) */
   redisUrl: sharedEnv.redisUrl,
   /**
@@ -65,9 +65,9 @@ const options = {
   /** How long an instance drains on SIGTERM; passed to the instances. @default 10000 (DRAIN_TIMEOUT_MS) */
   drainTimeoutMs: sharedEnv.drainTimeoutMs,
   /** STOP_TIMEOUT_MS as given; `ClusterConfig.stopTimeoutMs` is the one used. */
-  stopTimeoutMs: fromEnv("STOP_TIMEOUT_MS", optionalInteger("STOP_TIMEOUT_MS", 100, 900_000)),
+  stopTimeoutMs: optionalIntegerEnv("STOP_TIMEOUT_MS", 100, 900_000),
   /** How long a new instance has to answer /healthz. @default 30000 (START_TIMEOUT_MS) */
-  startTimeoutMs: fromEnv("START_TIMEOUT_MS", integer("START_TIMEOUT_MS", 30_000, 1000, 600_000)),
+  startTimeoutMs: integerEnv("START_TIMEOUT_MS", 30_000, 1000, 600_000),
   /**
    * Delay before a crashed instance is replaced while others are running;
    * doubles while replacements keep failing. Long enough for the crashed
@@ -75,7 +75,7 @@ const options = {
    * which on a small machine would slow their reconnection. The last
    * instance is replaced at once. @default 5000 (RESTART_DELAY_MS)
    */
-  restartDelayMs: fromEnv("RESTART_DELAY_MS", integer("RESTART_DELAY_MS", 5000, 0, 60_000)),
+  restartDelayMs: integerEnv("RESTART_DELAY_MS", 5000, 0, 60_000),
   /**
    * The script each instance runs, relative to the repository: the build that
    * `npm start` makes first, or a TypeScript file (run through tsx).
@@ -83,7 +83,7 @@ const options = {
    */
   instanceEntry: fromEnv("INSTANCE_ENTRY", z.string().min(1).default("dist/server/main.js")),
   /** How long the router waits for an instance to start answering. @default 60000 (PROXY_TIMEOUT_MS) */
-  proxyTimeoutMs: fromEnv("PROXY_TIMEOUT_MS", integer("PROXY_TIMEOUT_MS", 60_000, 1000, 3_600_000)),
+  proxyTimeoutMs: integerEnv("PROXY_TIMEOUT_MS", 60_000, 1000, 3_600_000),
 };
 
 export interface ClusterConfig extends Omit<EnvSettings<typeof options>, "stopTimeoutMs"> {

@@ -37,13 +37,13 @@ const boundedInteger = (name: string, min: number, max: number) =>
     .min(min, `${name} must be at least ${min}`)
     .max(max, `${name} must be at most ${max}`);
 
-/** An integer setting with bounds and a default, whose errors name the variable. */
-export const integer = (name: string, fallback: number, min: number, max: number) =>
-  boundedInteger(name, min, max).default(fallback);
+/** An integer setting read from `variable`, with bounds and a default; its errors name the variable. */
+export const integerEnv = (variable: string, fallback: number, min: number, max: number) =>
+  fromEnv(variable, boundedInteger(variable, min, max).default(fallback));
 
 /** An integer setting with bounds and no default (its default depends on another setting). */
-export const optionalInteger = (name: string, min: number, max: number) =>
-  boundedInteger(name, min, max).optional();
+export const optionalIntegerEnv = (variable: string, min: number, max: number) =>
+  fromEnv(variable, boundedInteger(variable, min, max).optional());
 
 /** A comma-separated list (empty by default) whose every item must match. */
 export const commaList = (item: RegExp, message: string) =>
@@ -68,7 +68,7 @@ export const plainName = (message: string, maxLength = 64) =>
  * to it where it lists it.
  */
 export const sharedEnv = {
-  port: fromEnv("PORT", integer("PORT", 3000, 0, 65535)),
+  port: integerEnv("PORT", 3000, 0, 65535),
   host: fromEnv("HOST", z.string().min(1).optional()),
   redisUrl: fromEnv(
     "REDIS_URL",
@@ -85,7 +85,7 @@ export const sharedEnv = {
     "SESSION_COOKIE_NAME",
     plainName("SESSION_COOKIE_NAME must be a plain cookie name").default("JSESSIONID"),
   ),
-  drainTimeoutMs: fromEnv("DRAIN_TIMEOUT_MS", integer("DRAIN_TIMEOUT_MS", 10_000, 0, 600_000)),
+  drainTimeoutMs: integerEnv("DRAIN_TIMEOUT_MS", 10_000, 0, 600_000),
 } as const;
 
 /** The one shape of a configuration error: every problem on a line of its own. */

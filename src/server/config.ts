@@ -5,7 +5,7 @@ import {
   configProblems,
   type EnvSettings,
   fromEnv,
-  integer,
+  integerEnv,
   plainName,
   readEnv,
   sharedEnv,
@@ -66,10 +66,7 @@ const options = {
       .default("auto"),
   ),
   /** How long a send waits for a replica before it answers `unavailable`. @default 500 (REDIS_REPLICA_ACK_TIMEOUT_MS) */
-  replicaAckTimeoutMs: fromEnv(
-    "REDIS_REPLICA_ACK_TIMEOUT_MS",
-    integer("REDIS_REPLICA_ACK_TIMEOUT_MS", 500, 10, 60_000),
-  ),
+  replicaAckTimeoutMs: integerEnv("REDIS_REPLICA_ACK_TIMEOUT_MS", 500, 10, 60_000),
   /** Signs the session cookie. Required in production; in development one is shared through Redis. */
   sessionSecret: sharedEnv.sessionSecret,
   /**
@@ -84,10 +81,7 @@ const options = {
   /** @default "JSESSIONID": the name Cloud Foundry's router keys sticky sessions on */
   sessionCookieName: sharedEnv.sessionCookieName,
   /** Idle time after which a session expires. @default 604800 (7 days) */
-  sessionTtlSeconds: fromEnv(
-    "SESSION_TTL_SECONDS",
-    integer("SESSION_TTL_SECONDS", 604_800, 60, 31_536_000),
-  ),
+  sessionTtlSeconds: integerEnv("SESSION_TTL_SECONDS", 604_800, 60, 31_536_000),
   /** INSTANCE_ID as given; `Config.instanceId` is the one used. */
   instanceId: fromEnv(
     "INSTANCE_ID",
@@ -98,9 +92,9 @@ const options = {
   /** Cloud Foundry's bound services, where a Redis service is looked for. */
   vcapServices: fromEnv("VCAP_SERVICES", z.string().optional()),
   /** @default 2000 */
-  maxMessageLength: fromEnv("MAX_MESSAGE_LENGTH", integer("MAX_MESSAGE_LENGTH", 2000, 1, 100_000)),
+  maxMessageLength: integerEnv("MAX_MESSAGE_LENGTH", 2000, 1, 100_000),
   /** Messages kept per room. @default 1000 */
-  historySize: fromEnv("HISTORY_SIZE", integer("HISTORY_SIZE", 1000, 10, 1_000_000)),
+  historySize: integerEnv("HISTORY_SIZE", 1000, 10, 1_000_000),
   /** Prefix of every Redis key, so several deployments can share a Redis. @default "sb" */
   keyPrefix: fromEnv(
     "KEY_PREFIX",
@@ -109,31 +103,22 @@ const options = {
   /** How long a draining instance waits for its clients to leave. @default 10000 */
   drainTimeoutMs: sharedEnv.drainTimeoutMs,
   /** Interval of the presence heartbeat; entries expire after three. @default 5000 */
-  presenceHeartbeatMs: fromEnv(
-    "PRESENCE_HEARTBEAT_MS",
-    integer("PRESENCE_HEARTBEAT_MS", 5000, 100, 600_000),
-  ),
+  presenceHeartbeatMs: integerEnv("PRESENCE_HEARTBEAT_MS", 5000, 100, 600_000),
   /**
    * Joins and leaves in a room are announced together, once per this window
    * per instance; a user who leaves and comes back within it (a reconnect)
    * is not announced at all. @default 250
    */
-  presenceWindowMs: fromEnv("PRESENCE_WINDOW_MS", integer("PRESENCE_WINDOW_MS", 250, 0, 10_000)),
+  presenceWindowMs: integerEnv("PRESENCE_WINDOW_MS", 250, 0, 10_000),
   /**
    * Rooms with more members than this announce only their count (no names),
    * and relay no typing. @default 1000
    */
-  presenceCountOnlyAbove: fromEnv(
-    "PRESENCE_COUNT_ONLY_ABOVE",
-    integer("PRESENCE_COUNT_ONLY_ABOVE", 1000, 1, 10_000_000),
-  ),
+  presenceCountOnlyAbove: integerEnv("PRESENCE_COUNT_ONLY_ABOVE", 1000, 1, 10_000_000),
   /** Such rooms announce their count at most once per this interval per instance. @default 2000 */
-  presenceCountIntervalMs: fromEnv(
-    "PRESENCE_COUNT_INTERVAL_MS",
-    integer("PRESENCE_COUNT_INTERVAL_MS", 2000, 0, 600_000),
-  ),
+  presenceCountIntervalMs: integerEnv("PRESENCE_COUNT_INTERVAL_MS", 2000, 0, 600_000),
   /** How often sockets are checked against their session. @default 30000 */
-  sessionCheckMs: fromEnv("SESSION_CHECK_MS", integer("SESSION_CHECK_MS", 30_000, 100, 3_600_000)),
+  sessionCheckMs: integerEnv("SESSION_CHECK_MS", 30_000, 100, 3_600_000),
   /** @default "info" */
   logLevel: fromEnv(
     "LOG_LEVEL",
@@ -166,41 +151,23 @@ const options = {
       }),
   ),
   /** Steady chat messages per second per user, over all instances; 0 turns the limit off. @default 10 */
-  messageRatePerSecond: fromEnv(
-    "MESSAGE_RATE_PER_SECOND",
-    integer("MESSAGE_RATE_PER_SECOND", 10, 0, 100_000),
-  ),
+  messageRatePerSecond: integerEnv("MESSAGE_RATE_PER_SECOND", 10, 0, 100_000),
   /** Messages a user may send at once before the steady rate applies. @default 20 */
-  messageBurst: fromEnv("MESSAGE_BURST", integer("MESSAGE_BURST", 20, 1, 100_000)),
+  messageBurst: integerEnv("MESSAGE_BURST", 20, 1, 100_000),
   /** Shortest interval between relayed typing events of one socket. @default 500 */
-  typingIntervalMs: fromEnv("TYPING_INTERVAL_MS", integer("TYPING_INTERVAL_MS", 500, 0, 60_000)),
+  typingIntervalMs: integerEnv("TYPING_INTERVAL_MS", 500, 0, 60_000),
   /** @default 50 */
-  maxRoomsPerSocket: fromEnv(
-    "MAX_ROOMS_PER_SOCKET",
-    integer("MAX_ROOMS_PER_SOCKET", 50, 1, 10_000),
-  ),
+  maxRoomsPerSocket: integerEnv("MAX_ROOMS_PER_SOCKET", 50, 1, 10_000),
   /** Sockets one login session may hold on one instance (tabs). @default 20 */
-  maxSocketsPerSession: fromEnv(
-    "MAX_SOCKETS_PER_SESSION",
-    integer("MAX_SOCKETS_PER_SESSION", 20, 1, 1_000_000),
-  ),
+  maxSocketsPerSession: integerEnv("MAX_SOCKETS_PER_SESSION", 20, 1, 1_000_000),
   /** Largest Socket.IO message (bytes). @default 32768 */
-  maxHttpBufferSize: fromEnv(
-    "MAX_HTTP_BUFFER_SIZE",
-    integer("MAX_HTTP_BUFFER_SIZE", 32_768, 1024, 10_000_000),
-  ),
+  maxHttpBufferSize: integerEnv("MAX_HTTP_BUFFER_SIZE", 32_768, 1024, 10_000_000),
   /** Largest HTTP JSON body (bytes). @default 16384 */
-  httpBodyLimit: fromEnv("HTTP_BODY_LIMIT", integer("HTTP_BODY_LIMIT", 16_384, 256, 10_000_000)),
+  httpBodyLimit: integerEnv("HTTP_BODY_LIMIT", 16_384, 256, 10_000_000),
   /** Login and register attempts per address per minute. @default 60 */
-  authAttemptsPerMinute: fromEnv(
-    "AUTH_ATTEMPTS_PER_MINUTE",
-    integer("AUTH_ATTEMPTS_PER_MINUTE", 60, 1, 1_000_000),
-  ),
+  authAttemptsPerMinute: integerEnv("AUTH_ATTEMPTS_PER_MINUTE", 60, 1, 1_000_000),
   /** Failed logins on one name (15 minutes) before it is locked with growing back-off. @default 5 */
-  authFailuresBeforeLock: fromEnv(
-    "AUTH_FAILURES_BEFORE_LOCK",
-    integer("AUTH_FAILURES_BEFORE_LOCK", 5, 1, 1000),
-  ),
+  authFailuresBeforeLock: integerEnv("AUTH_FAILURES_BEFORE_LOCK", 5, 1, 1000),
 };
 
 type Settings = EnvSettings<typeof options>;
