@@ -1,6 +1,5 @@
-import { basename, join } from "node:path";
 import { RedisClusterServer } from "./cluster.ts";
-import { LocalNodes, type NodeEvents, nodeBanner, OwnRedis } from "./local-nodes.ts";
+import { LocalNodes, type NodeEvents, ThrowawayRedis } from "./local-nodes.ts";
 import { type LocalRedis, NO_REDIS_ENV } from "./local-topology.ts";
 
 /**
@@ -16,20 +15,18 @@ const NODE_TIMEOUT_MS = 3000;
  * (nodes.conf) under the given folder and their output in the logs folder.
  * Nothing is kept between runs: it is there to watch a failover.
  */
-export class LocalCluster extends OwnRedis implements LocalRedis {
+export class LocalCluster extends ThrowawayRedis implements LocalRedis {
   readonly topology = "cluster";
-  readonly describe: string;
-  readonly env: Readonly<Record<string, string | undefined>>;
 
-  private constructor(
-    private readonly server: RedisClusterServer,
-    nodes: LocalNodes,
-    private readonly dir: string,
-  ) {
-    super(nodes);
+  private constructor(server: RedisClusterServer, nodes: LocalNodes, dir: string) {
     const masters = nodes.known().filter((node) => node.role === "master").length;
-    this.describe = `Cluster: ${masters} masters, ${server.nodes.length - masters} replicas`;
-    this.env = { ...NO_REDIS_ENV, REDIS_CLUSTER_NODES: server.urls.join(",") };
+    super(
+      server,
+      dir,
+      nodes,
+      `Cluster: ${masters} masters, ${server.nodes.length - masters} replicas`,
+      { ...NO_REDIS_ENV, REDIS_CLUSTER_NODES: server.urls.join(",") },
+    );
   }
 
   static async start(dir: string, logDir: string, events: NodeEvents): Promise<LocalCluster> {
@@ -48,14 +45,5 @@ export class LocalCluster extends OwnRedis implements LocalRedis {
       events,
     );
     return new LocalCluster(server, nodes, dir);
-  }
-
-  banner(shownDataDir: string): string[] {
-    return nodeBanner(this.describe, join(shownDataDir, basename(this.dir)), this.nodes.known());
-  }
-
-  /** Nothing to flush (no persistence): the processes are killed. */
-  protected stopProcesses(): Promise<void> {
-    return this.server.close();
   }
 }

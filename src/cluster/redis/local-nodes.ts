@@ -1,3 +1,4 @@
+import { basename, join } from "node:path";
 import type { RedisNodeInfo, RedisRole, RedisStats, RedisTopology } from "../admin-contract.ts";
 import { OperationError } from "../supervisor.ts";
 import { redisInfo } from "./info.ts";
@@ -183,9 +184,14 @@ export function nodeBanner(describe: string, folder: string, nodes: RedisNodeInf
  */
 export abstract class OwnRedis {
   abstract readonly topology: RedisTopology;
-  abstract readonly describe: string;
 
-  protected constructor(protected readonly nodes: LocalNodes) {}
+  protected constructor(
+    protected readonly nodes: LocalNodes,
+    /** One line that says what runs, for the banner and the dashboard. */
+    readonly describe: string,
+    /** What points an instance at it; the other Redis variables unset. */
+    readonly env: Readonly<Record<string, string | undefined>>,
+  ) {}
 
   pids(): number[] {
     return this.nodes.pids();
@@ -219,4 +225,30 @@ export abstract class OwnRedis {
 
   /** Ends the topology's processes: gently unless `now` (the supervisor is going down hard). */
   protected abstract stopProcesses(now: boolean): Promise<void>;
+}
+
+/**
+ * A topology a harness (`RedisSentinelServer`, `RedisClusterServer`) built
+ * under a folder of the data folder, to watch a failover: nothing on it is
+ * kept, so stopping it kills its processes.
+ */
+export abstract class ThrowawayRedis extends OwnRedis {
+  protected constructor(
+    private readonly server: { close(): Promise<void> },
+    private readonly dir: string,
+    nodes: LocalNodes,
+    describe: string,
+    env: Readonly<Record<string, string | undefined>>,
+  ) {
+    super(nodes, describe, env);
+  }
+
+  banner(shownDataDir: string): string[] {
+    return nodeBanner(this.describe, join(shownDataDir, basename(this.dir)), this.nodes.known());
+  }
+
+  /** Nothing to flush (no persistence): the processes are killed. */
+  protected stopProcesses(): Promise<void> {
+    return this.server.close();
+  }
 }

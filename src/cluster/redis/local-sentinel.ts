@@ -1,5 +1,4 @@
-import { basename, join } from "node:path";
-import { LocalNodes, type NodeEvents, nodeBanner, OwnRedis } from "./local-nodes.ts";
+import { LocalNodes, type NodeEvents, ThrowawayRedis } from "./local-nodes.ts";
 import { type LocalRedis, NO_REDIS_ENV } from "./local-topology.ts";
 import { RedisSentinelServer } from "./sentinel.ts";
 
@@ -16,26 +15,23 @@ const DOWN_AFTER_MS = 2000;
  * the given folder and their output in the logs folder. Nothing is kept on
  * disk between runs (no RDB, no AOF): it is there to watch a failover.
  */
-export class LocalSentinel extends OwnRedis implements LocalRedis {
+export class LocalSentinel extends ThrowawayRedis implements LocalRedis {
   readonly topology = "sentinel";
-  readonly describe: string;
-  readonly env: Readonly<Record<string, string | undefined>>;
 
-  private constructor(
-    private readonly server: RedisSentinelServer,
-    nodes: LocalNodes,
-    private readonly dir: string,
-  ) {
-    super(nodes);
+  private constructor(server: RedisSentinelServer, nodes: LocalNodes, dir: string) {
     const replicas = server.nodes.length - 1;
-    this.describe =
+    super(
+      server,
+      dir,
+      nodes,
       `Sentinel: master "${server.masterName}" with ${replicas} ${replicas === 1 ? "replica" : "replicas"}, ` +
-      `watched by ${server.sentinels.length} Sentinels`;
-    this.env = {
-      ...NO_REDIS_ENV,
-      REDIS_SENTINELS: server.sentinelUrls.join(","),
-      REDIS_SENTINEL_MASTER: server.masterName,
-    };
+        `watched by ${server.sentinels.length} Sentinels`,
+      {
+        ...NO_REDIS_ENV,
+        REDIS_SENTINELS: server.sentinelUrls.join(","),
+        REDIS_SENTINEL_MASTER: server.masterName,
+      },
+    );
   }
 
   static async start(dir: string, logDir: string, events: NodeEvents): Promise<LocalSentinel> {
@@ -55,14 +51,5 @@ export class LocalSentinel extends OwnRedis implements LocalRedis {
       events,
     );
     return new LocalSentinel(server, nodes, dir);
-  }
-
-  banner(shownDataDir: string): string[] {
-    return nodeBanner(this.describe, join(shownDataDir, basename(this.dir)), this.nodes.known());
-  }
-
-  /** Nothing to flush (no persistence): the processes are killed. */
-  protected stopProcesses(): Promise<void> {
-    return this.server.close();
   }
 }

@@ -6,15 +6,14 @@ import { type LocalRedis, NO_REDIS_ENV } from "./local-topology.ts";
 /** `npm start`: one redis-server of the supervisor's own, with its data kept in DATA_DIR. */
 export class SingleRedis extends OwnRedis implements LocalRedis {
   readonly topology = "single";
-  readonly describe: string;
-  readonly env: Readonly<Record<string, string | undefined>>;
   private constructor(
     private readonly redis: RedisProcess,
     events: NodeEvents,
   ) {
-    super(new LocalNodes([{ process: redis, role: "master" }], events));
-    this.describe = redis.url;
-    this.env = { ...NO_REDIS_ENV, REDIS_URL: redis.url };
+    super(new LocalNodes([{ process: redis, role: "master" }], events), redis.url, {
+      ...NO_REDIS_ENV,
+      REDIS_URL: redis.url,
+    });
   }
 
   static async start(
