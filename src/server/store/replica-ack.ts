@@ -60,9 +60,9 @@ export class ReplicaAck {
    */
   async confirm(mark: string | undefined, key: string): Promise<void> {
     this.still(mark, key);
-    const online = await this.replicaCount(mark as string, key, false);
+    const online = await this.replicaCount(mark, key, false);
     if (online > 0) {
-      const confirmed = await this.replicated(mark as string, key);
+      const confirmed = await this.replicated(mark, key);
       this.still(mark, key);
       if (confirmed > 0) return;
     }
@@ -70,12 +70,13 @@ export class ReplicaAck {
       throw new AppError(ErrorCode.Unavailable, "no replica confirmed the message yet; retry");
     }
     // "auto": alone only while the master has no replica online, asked again after a WAIT timed out.
-    if (online > 0 && (await this.replicaCount(mark as string, key, true)) > 0) {
+    if (online > 0 && (await this.replicaCount(mark, key, true)) > 0) {
       throw new AppError(ErrorCode.Unavailable, "no replica confirmed the message yet; retry");
     }
   }
 
-  private still(mark: string | undefined, key: string): void {
+  /** Refuses the send unless `key`'s commands still go over `mark`'s connection and session. */
+  private still(mark: string | undefined, key: string): asserts mark is string {
     if (mark === undefined || this.connectionMark(key) !== mark) {
       throw new AppError(
         ErrorCode.Unavailable,
