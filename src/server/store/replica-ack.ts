@@ -61,11 +61,10 @@ export class ReplicaAck {
   async confirm(mark: string | undefined, key: string): Promise<void> {
     this.still(mark, key);
     const online = await this.replicaCount(mark, key, false);
-    if (online > 0) {
-      const confirmed = await this.replicated(mark, key);
-      this.still(mark, key);
-      if (confirmed > 0) return;
-    }
+    const confirmed = online > 0 ? await this.replicated(mark, key) : 0;
+    // Checked again after every wait, also before acknowledging alone.
+    this.still(mark, key);
+    if (confirmed > 0) return;
     if (this.options.required) {
       throw new AppError(ErrorCode.Unavailable, "no replica confirmed the message yet; retry");
     }
