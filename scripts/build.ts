@@ -17,34 +17,29 @@ const dashboard = `${root}src/cluster/dashboard/`;
 const dashboardDir = `${root}dist/dashboard/`;
 const lua = `${root}src/server/store/lua/`;
 
+/** A page's script: one minified ES module with its source map. */
+function browserBundle(entry: string, outfile: string) {
+  return build({
+    entryPoints: [entry],
+    bundle: true,
+    format: "esm",
+    target: ["es2022"],
+    platform: "browser",
+    minify: true,
+    sourcemap: true,
+    outfile,
+    logLevel: "warning",
+  });
+}
+
 await Promise.all([
   mkdir(publicDir, { recursive: true }),
   mkdir(`${serverDir}lua`, { recursive: true }),
   mkdir(dashboardDir, { recursive: true }),
 ]);
 await Promise.all([
-  build({
-    entryPoints: [`${ui}main.ts`],
-    bundle: true,
-    format: "esm",
-    target: ["es2022"],
-    platform: "browser",
-    minify: true,
-    sourcemap: true,
-    outfile: `${publicDir}app.js`,
-    logLevel: "warning",
-  }),
-  build({
-    entryPoints: [`${dashboard}main.ts`],
-    bundle: true,
-    format: "esm",
-    target: ["es2022"],
-    platform: "browser",
-    minify: true,
-    sourcemap: true,
-    outfile: `${dashboardDir}dashboard.js`,
-    logLevel: "warning",
-  }),
+  browserBundle(`${ui}main.ts`, `${publicDir}app.js`),
+  browserBundle(`${dashboard}main.ts`, `${dashboardDir}dashboard.js`),
   build({
     entryPoints: [`${root}src/server/main.ts`],
     bundle: true,
