@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { after, describe, test } from "node:test";
 import type { Page } from "playwright-core";
-import { app, registerInPage } from "./helpers/browser.ts";
+import { app, registerInPage, VIEWPORTS } from "./helpers/browser.ts";
 import { browserCluster } from "./helpers/browser-cluster.ts";
 import { PASSWORD, registeredUser, uniqueName } from "./helpers/users.ts";
 
@@ -110,7 +110,7 @@ describe("accessibility (axe-core and the keyboard, Chromium)", () => {
     await app(page).composer.fill("a message being typed");
     await check(page, "chat, desktop");
 
-    const phone = await servers.newPage({ viewport: { width: 390, height: 844 } });
+    const phone = await servers.newPage({ viewport: VIEWPORTS.phone });
     await phone.goto(url());
     await app(phone).loginButton.waitFor();
     await check(phone, "login page, phone");

@@ -2,20 +2,18 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import type { SwitchboardClient } from "../src/client/core/index.ts";
-import { app, registerInPage, sendAll, watchPage } from "./helpers/browser.ts";
+import {
+  app,
+  registerInPage,
+  SCREENSHOTS,
+  sendAll,
+  VIEWPORTS,
+  watchPage,
+} from "./helpers/browser.ts";
 import { browserCluster } from "./helpers/browser-cluster.ts";
 import { PASSWORD, uniqueName } from "./helpers/users.ts";
-
-/** Screenshots of every state this file checks, for a person to look at; gitignored. */
-const SHOTS = fileURLToPath(new URL("../test-results/screenshots/", import.meta.url));
-
-const VIEWPORTS = {
-  desktop: { width: 1280, height: 800 },
-  phone: { width: 390, height: 844 },
-} as const;
 
 interface Box {
   top: number;
@@ -106,7 +104,7 @@ describe("the chat fits the window (Chromium, desktop and phone)", () => {
   let bob: SwitchboardClient | undefined;
 
   before(async () => {
-    mkdirSync(SHOTS, { recursive: true });
+    mkdirSync(SCREENSHOTS, { recursive: true });
     bob = (await servers.nodeUser()).client;
     // A busy room: more than one screen, and more than a room opens with.
     await sendAll(
@@ -127,7 +125,7 @@ describe("the chat fits the window (Chromium, desktop and phone)", () => {
       await ui.loginButton.waitFor();
       const login = await geometry(page, { button: ".auth-form button[type=submit]" });
       assertFits(login, ["button"], `${device} login`);
-      await page.screenshot({ path: join(SHOTS, `${device}-logged-out.png`) });
+      await page.screenshot({ path: join(SCREENSHOTS, `${device}-logged-out.png`) });
 
       await registerInPage(page, servers.url, uniqueName("web"), PASSWORD);
       await ui.message("busy message 80").waitFor();
@@ -135,7 +133,7 @@ describe("the chat fits the window (Chromium, desktop and phone)", () => {
       assertFits(busy, ["topbar", "composer", "send"], `${device} busy room`);
       assertEndInView(busy, "newest", `${device} busy room`);
       assert.ok((busy.boxes.topbar?.top ?? -1) >= 0, "the header stays at the top");
-      await page.screenshot({ path: join(SHOTS, `${device}-busy-room.png`) });
+      await page.screenshot({ path: join(SCREENSHOTS, `${device}-busy-room.png`) });
 
       // A room of one's own, still empty.
       await page.getByLabel("Join or create a room").fill(`quiet-${device}`);
@@ -143,7 +141,7 @@ describe("the chat fits the window (Chromium, desktop and phone)", () => {
       await page.getByText("No messages yet. Say hello!").waitFor();
       const quiet = await geometry(page, { ...CHAT_PARTS, empty: ".empty" });
       assertFits(quiet, ["topbar", "composer", "send", "empty"], `${device} empty room`);
-      await page.screenshot({ path: join(SHOTS, `${device}-logged-in-empty-room.png`) });
+      await page.screenshot({ path: join(SCREENSHOTS, `${device}-logged-in-empty-room.png`) });
       await page.getByRole("button", { name: /#\s*lobby/ }).click();
       await ui.message("busy message 80").waitFor();
 
@@ -153,7 +151,7 @@ describe("the chat fits the window (Chromium, desktop and phone)", () => {
       await page.getByText("1000 characters over the limit").waitFor();
       const typed = await geometry(page, CHAT_PARTS);
       assertFits(typed, ["topbar", "composer", "send"], `${device} long word in the composer`);
-      await page.screenshot({ path: join(SHOTS, `${device}-long-word-composer.png`) });
+      await page.screenshot({ path: join(SCREENSHOTS, `${device}-long-word-composer.png`) });
 
       // The same kind of word in a message bubble wraps inside the conversation.
       const word = `${device}${"x".repeat(1500)}`;
@@ -168,7 +166,7 @@ describe("the chat fits the window (Chromium, desktop and phone)", () => {
           (shown.boxes.scroller?.right ?? 0),
         "the bubble stays inside the message list",
       );
-      await page.screenshot({ path: join(SHOTS, `${device}-long-word-bubble.png`) });
+      await page.screenshot({ path: join(SCREENSHOTS, `${device}-long-word-bubble.png`) });
       assert.deepEqual(watch.problems, []);
     });
   }

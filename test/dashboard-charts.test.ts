@@ -1,19 +1,10 @@
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import type { SwitchboardClient } from "../src/client/core/index.ts";
-import { watchPage } from "./helpers/browser.ts";
+import { SCREENSHOTS, VIEWPORTS, watchPage } from "./helpers/browser.ts";
 import { browserCluster } from "./helpers/browser-cluster.ts";
-
-/** Screenshots for a person to look at; gitignored. */
-const SHOTS = fileURLToPath(new URL("../test-results/screenshots/", import.meta.url));
-
-const VIEWPORTS = {
-  desktop: { width: 1280, height: 800 },
-  phone: { width: 390, height: 844 },
-} as const;
 
 /** What a person sees of one instance's charts. */
 interface InstanceCharts {
@@ -85,7 +76,7 @@ describe("the cluster dashboard draws charts (Chromium)", () => {
   const clients: SwitchboardClient[] = [];
   let chatting: NodeJS.Timeout | undefined;
 
-  before(() => mkdirSync(SHOTS, { recursive: true }));
+  before(() => mkdirSync(SCREENSHOTS, { recursive: true }));
   after(() => clearInterval(chatting));
 
   test("a chart per instance with a growing line, messages/s above 0 while chatting, the router's figures", async () => {
@@ -168,11 +159,11 @@ describe("the cluster dashboard draws charts (Chromium)", () => {
     const nodes = await redis.locator("#redis-nodes li").count();
     assert.ok(nodes > 0 || (await redis.locator("#redis-empty").isVisible()));
 
-    await page.screenshot({ path: `${SHOTS}dashboard-charts-desktop.png`, fullPage: true });
+    await page.screenshot({ path: `${SCREENSHOTS}dashboard-charts-desktop.png`, fullPage: true });
     await assertFitsAcross(page, "desktop");
     await page.setViewportSize(VIEWPORTS.phone);
     await page.waitForTimeout(1100);
-    await page.screenshot({ path: `${SHOTS}dashboard-charts-phone.png`, fullPage: true });
+    await page.screenshot({ path: `${SCREENSHOTS}dashboard-charts-phone.png`, fullPage: true });
     await assertFitsAcross(page, "phone");
     assert.deepEqual(problems, []);
   });

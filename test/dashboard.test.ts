@@ -5,16 +5,15 @@ import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { watchPage } from "./helpers/browser.ts";
+import { SCREENSHOTS, watchPage } from "./helpers/browser.ts";
 import { browserCluster } from "./helpers/browser-cluster.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const SHOTS = join(ROOT, "test-results/screenshots");
 const run = promisify(execFile);
 
 describe("the cluster dashboard (Chromium) and the CLI's status", () => {
   const fixture = browserCluster({ supervisor: true, instances: 1 });
-  before(() => mkdirSync(SHOTS, { recursive: true }));
+  before(() => mkdirSync(SCREENSHOTS, { recursive: true }));
 
   test("says '1 socket', asks before it kills, and folds the exited instance into a short list", async () => {
     const cluster = fixture.cluster;
@@ -47,7 +46,7 @@ describe("the cluster dashboard (Chromium) and the CLI's status", () => {
     assert.equal((await cluster.running())[0]?.id, only.id, "still running");
 
     await kill.click();
-    await page.screenshot({ path: join(SHOTS, "dashboard-confirm-kill.png") });
+    await page.screenshot({ path: join(SCREENSHOTS, "dashboard-confirm-kill.png") });
     await dialog.getByRole("button", { name: "Kill" }).click();
     const exited = page.locator("#exited li", { hasText: only.id });
     await exited.waitFor();
@@ -55,7 +54,7 @@ describe("the cluster dashboard (Chromium) and the CLI's status", () => {
     await page.locator("#instances tr.running").first().waitFor();
     assert.equal(await page.locator("#instances tr", { hasText: only.id }).count(), 0);
     await page.getByText(/^1 of 1 instance running/).waitFor();
-    await page.screenshot({ path: join(SHOTS, "dashboard.png") });
+    await page.screenshot({ path: join(SCREENSHOTS, "dashboard.png") });
     assert.deepEqual(problems, []);
 
     // The CLI's status: the table holds the live instance, the killed one is below it.

@@ -1,6 +1,18 @@
 import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Locator, type Page } from "playwright-core";
 import type { SwitchboardClient } from "../../src/client/core/index.ts";
+
+/** Screenshots for a person to look at (gitignored); made when a test first writes there. */
+export const SCREENSHOTS = fileURLToPath(
+  new URL("../../test-results/screenshots/", import.meta.url),
+);
+
+/** The two window sizes the layout is checked at. */
+export const VIEWPORTS = {
+  desktop: { width: 1280, height: 800 },
+  phone: { width: 390, height: 844 },
+} as const;
 
 /** Debian's Chromium; the tests never download a browser. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
