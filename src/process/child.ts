@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 
 /** How a child process ended. */
 export interface ExitInfo {
@@ -143,24 +143,6 @@ export function portAccepts(port: number): Promise<boolean> {
       resolve(true);
     });
     socket.once("error", () => resolve(false));
-  });
-}
-
-/** A TCP port that was free a moment ago, picked by the OS. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      if (address === null || typeof address === "string") {
-        server.close();
-        reject(new Error("the OS gave no port"));
-        return;
-      }
-      server.close(() => resolve(address.port));
-    });
   });
 }
 

@@ -9,7 +9,6 @@ export {
   describeExit,
   type ExitInfo,
   exitOf,
-  freePort,
   isAlive,
   OutputLog,
   portAccepts,
@@ -17,4 +16,5 @@ export {
   terminate,
   waitUntil,
 } from "./child.ts";
+export { ephemeralRange, freePort } from "./ports.ts";
 export { endPidsWithThisProcess, endWithThisProcess, pidAlive } from "./reaper.ts";

@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { rm } from "node:fs/promises";
 import { promisify } from "node:util";
+import { freePort } from "../../process/index.ts";
 import { dataNodeArgs, RedisNode, type RedisNodeOptions, topologyFolder } from "./node.ts";
 
 const run = promisify(execFile);
@@ -50,6 +51,10 @@ export class RedisClusterServer {
           ...args,
           "--cluster-enabled",
           "yes",
+          // A free port of its own, not port + 10000 (Redis's default): that
+          // one may be taken already, or above 65535.
+          "--cluster-port",
+          String(await freePort()),
           "--cluster-config-file",
           "nodes.conf",
           "--cluster-node-timeout",
