@@ -29,28 +29,18 @@ const TRIES = 50;
 const handedOut = new Set<number>();
 const REMEMBERED = 1000;
 
-function listensOn(port: number): Promise<boolean> {
+/** Where the ephemeral range starts, read once. */
+let rangeStart: number | undefined;
+
+/** Listens on the loopback `port` (0: one the OS picks) and closes again: the port, or undefined when taken. */
+function bindOnce(port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
-
-/** A port the OS picks from its ephemeral range (the fallback). */
-function anyPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.once("error", () => resolve(undefined));
+    server.listen(port, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() =>
-        address !== null && typeof address !== "string"
-          ? resolve(address.port)
-          : reject(new Error("the OS gave no port")),
-      );
+      server.close(() => resolve(typeof address === "object" ? address?.port : undefined));
     });
   });
 }
@@ -67,15 +57,19 @@ function anyPort(): Promise<number> {
  * random so that two processes picking at once rarely meet.
  */
 export async function freePort(): Promise<number> {
-  const high = Math.min(ephemeralRange().low, 65_536);
+  rangeStart ??= Math.min(ephemeralRange().low, 65_536);
+  const high = rangeStart;
   if (high - LOWEST >= 1000) {
     for (let i = 0; i < TRIES; i++) {
       const port = LOWEST + Math.floor(Math.random() * (high - LOWEST));
-      if (handedOut.has(port) || !(await listensOn(port))) continue;
+      if (handedOut.has(port) || (await bindOnce(port)) === undefined) continue;
       if (handedOut.size >= REMEMBERED) handedOut.clear();
       handedOut.add(port);
       return port;
     }
   }
-  return anyPort();
+  // The fallback, where there is no room below the range: a port the OS picks.
+  const port = await bindOnce(0);
+  if (port === undefined) throw new Error("the OS gave no port");
+  return port;
 }

@@ -49,6 +49,12 @@ const GAP_RETRY_MAX_MS = 4000;
  */
 const GAP_GRACE_MS = 250;
 
+/** Runs `then` after `ms`; in Node (tests, the benchmark's clients) the wait keeps nothing running. */
+function later(ms: number, then: () => void): void {
+  const timer = setTimeout(then, ms);
+  (timer as { unref?: () => void }).unref?.();
+}
+
 /**
  * The rooms a client shows, kept gap-free: each joined from its last
  * `{epoch, offset}` (in the handshake, or with `room:join`), caught up page
@@ -195,15 +201,17 @@ export class RoomSync {
   private awaitGap(room: string): void {
     if (this.gapsWaiting.has(room) || this.catchingUp.has(room) || !this.link.connected) return;
     this.gapsWaiting.add(room);
-    const timer = setTimeout(() => {
+    later(GAP_GRACE_MS, () => {
       this.gapsWaiting.delete(room);
-      const view = this.rooms.get(room);
-      if (view?.hasGap === true && !this.catchingUp.has(room) && this.link.connected) {
-        this.fillGap(room, 0);
-      }
-    }, GAP_GRACE_MS);
-    // In Node (tests, the benchmark's clients), a pending grace keeps nothing running.
-    (timer as { unref?: () => void }).unref?.();
+      if (this.gapStillOpen(room)) this.fillGap(room, 0);
+    });
+  }
+
+  /** True while the room shows a gap that no join fills, on a live connection. */
+  private gapStillOpen(room: string): boolean {
+    return (
+      this.rooms.get(room)?.hasGap === true && !this.catchingUp.has(room) && this.link.connected
+    );
   }
 
   /**
@@ -220,15 +228,9 @@ export class RoomSync {
         return;
       }
       const pause = Math.min(GAP_RETRY_MAX_MS, GAP_RETRY_FIRST_MS * 2 ** attempt);
-      setTimeout(
-        () => {
-          const view = this.rooms.get(room);
-          if (view?.hasGap === true && !this.catchingUp.has(room) && this.link.connected) {
-            this.fillGap(room, attempt + 1);
-          }
-        },
-        pause * (0.5 + Math.random()),
-      );
+      later(pause * (0.5 + Math.random()), () => {
+        if (this.gapStillOpen(room)) this.fillGap(room, attempt + 1);
+      });
     });
   }
 
